@@ -1,0 +1,28 @@
+# shellcheck shell=bash
+# Shared settings for the scripts: paths, the cached virtualenv, and a
+# collection path that makes this checkout importable as voiceops.platform.
+
+TOP="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export VOICEOPS_CACHE="${VOICEOPS_CACHE:-$HOME/.cache/voiceops}"
+export BASE_IMAGE="${BASE_IMAGE:-voiceops/debian12-systemd:latest}"
+# .deb files downloaded inside test containers are kept here between runs.
+export VOICEOPS_APT_CACHE="${VOICEOPS_APT_CACHE:-$VOICEOPS_CACHE/apt-archives}"
+mkdir -p "$VOICEOPS_APT_CACHE/partial"
+
+_req_hash=$(sha256sum "$TOP/requirements-dev.txt" | cut -c1-12)
+export VENV="${VENV:-$VOICEOPS_CACHE/venv-$_req_hash}"
+
+# ansible_collections/voiceops/platform -> this checkout (one link per checkout).
+_top_hash=$(printf '%s' "$TOP" | sha256sum | cut -c1-8)
+export VOICEOPS_COLLECTIONS_ROOT="$VOICEOPS_CACHE/collections-$_top_hash"
+mkdir -p "$VOICEOPS_COLLECTIONS_ROOT/ansible_collections/voiceops"
+ln -sfn "$TOP" "$VOICEOPS_COLLECTIONS_ROOT/ansible_collections/voiceops/platform"
+export ANSIBLE_COLLECTIONS_PATH="$VOICEOPS_COLLECTIONS_ROOT"
+export ANSIBLE_ROLES_PATH="$TOP/roles"
+export ANSIBLE_CONFIG="$TOP/ansible.cfg"
+
+activate_venv() {
+  "$TOP/scripts/venv.sh" >&2
+  # shellcheck disable=SC1091
+  source "$VENV/bin/activate"
+}

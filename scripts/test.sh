@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The project's test command (`make test`): prepares the machine, then runs every
+# check without stopping at the first failure, and prints "N passed, N failed".
+# Usage: scripts/test.sh [all|lint|sanity|unit|build|molecule [SCENARIO...]]
+set -uo pipefail
+source "$(dirname "$0")/common.sh"
+
+what="${1:-all}"; shift || true
+t_start=$(date +%s)
+passed=0; failed=0; skipped=0; failures=()
+
+check() {
+  # check NAME COMMAND... : run one counted check, keep its log, never abort.
+  local name=$1; shift
+  local t0 rc
+  t0=$(date +%s)
+  echo "=== RUN  $name"
+  "$@"; rc=$?
+  if [ "$rc" -eq 0 ]; then
+    passed=$((passed + 1)); echo "=== PASS $name ($(( $(date +%s) - t0 ))s)"
+  elif [ "$rc" -eq 77 ]; then
+    skipped=$((skipped + 1)); echo "=== SKIP $name ($(( $(date +%s) - t0 ))s)"
+  else
+    failed=$((failed + 1)); failures+=("$name"); echo "=== FAIL $name ($(( $(date +%s) - t0 ))s)"
+  fi
+}
+
+setup() {
+  if [ "$what" = all ] || [ "$what" = molecule ]; then
+    "$TOP/scripts/host-setup.sh" || { echo "host setup failed"; exit 1; }
+  fi
+  activate_venv || { echo "virtualenv setup failed"; exit 1; }
+}
+
+run_lint() {
+  check yamllint bash -c "cd '$TOP' && yamllint -s ."
+  check ansible-lint bash -c "cd '$TOP' && ansible-lint -q"
+}
+
+run_sanity() {
+  check ansible-test-sanity "$TOP/scripts/sanity.sh"
+}
+
+run_unit() {
+  local f
+  while IFS= read -r f; do
+    check "unit:${f#"$TOP"/}" bash -c "cd '$TOP' && python -m pytest -q -p no:cacheprovider '$f'"
+  done < <(find "$TOP/tests/unit" -name 'test_*.py' | sort)
+}
+
+run_build() {
+  check collection-build "$TOP/scripts/build.sh"
+}
+
+scenarios() {
+  if [ "$#" -gt 0 ]; then printf '%s\n' "$@"; return; fi
+  find "$TOP/molecule" -mindepth 2 -maxdepth 2 -name molecule.yml | sort |
+    while IFS= read -r m; do basename "$(dirname "$m")"; done | grep -v '^_'
+}
+
+run_molecule() {
+  local s
+  for s in $(scenarios "$@"); do
+    check "molecule:$s" bash -c "cd '$TOP' && molecule test -s '$s'"
+  done
+}
+
+setup
+case "$what" in
+  all) run_lint; run_sanity; run_unit; run_build; run_molecule ;;
+  lint) run_lint ;;
+  sanity) run_sanity ;;
+  unit) run_unit ;;
+  build) run_build ;;
+  molecule) run_molecule "$@" ;;
+  *) echo "usage: $0 [all|lint|sanity|unit|build|molecule [SCENARIO...]]"; exit 2 ;;
+esac
+
+echo
+for f in "${failures[@]}"; do echo "failed: $f"; done
+echo "duration: $(( $(date +%s) - t_start ))s"
+[ "$skipped" -eq 0 ] || echo "$skipped skipped (reasons above)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
