@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# make bench: how fast is site.yml, measured on fresh lab containers.
+#  1. first converge of site.yml vs the floor: the same packages installed by one
+#     bare `apt-get install` (services start as Debian starts them) in fresh
+#     containers of the same image, all hosts in parallel;
+#  2. the idempotent re-run vs the first converge;
+#  3. tasks and `docker exec` round trips per host on a re-run.
+# Not a test: it never fails the test command. Record the figures in docs/performance.md.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+source "$TOP/scripts/containers.sh"
+"$TOP/scripts/host-setup.sh"
+activate_venv
+cd "$TOP"
+
+LAB_HOSTS=(voiceops-lab-telephony voiceops-lab-database voiceops-lab-replica voiceops-lab-application)
+FLOOR_HOSTS=(voiceops-floor-telephony voiceops-floor-database voiceops-floor-replica voiceops-floor-application)
+out=$(mktemp -d)
+now() { date +%s.%N; }
+secs() { python3 -c "print(f'{$2 - $1:.1f}')"; }
+
+echo "[bench] fresh lab containers"
+scripts/lab.sh down >/dev/null
+for h in "${LAB_HOSTS[@]}"; do start_container "$h" voiceops-lab; done
+wait_systemd "${LAB_HOSTS[@]}"
+base_manual=$(docker exec voiceops-lab-database apt-mark showmanual | sort)
+
+site() { ansible-playbook -i inventory/lab playbooks/site.yml -e "@$VOICEOPS_CACHE/lab-secrets.yml" "$@"; }
+scripts/lab.sh secrets
+
+echo "[bench] 1/3 first converge of site.yml"
+t0=$(now); site >"$out/converge.log" 2>&1 || { tail -n 40 "$out/converge.log"; exit 1; }; t1=$(now)
+converge=$(secs "$t0" "$t1")
+
+echo "[bench] 2/3 idempotent re-run"
+t0=$(now); site >"$out/rerun.log" 2>&1; t1=$(now)
+rerun=$(secs "$t0" "$t1")
+changed=$(grep -E '^voiceops-lab-[a-z]+ +: ' "$out/rerun.log" | grep -vc 'changed=0' || true)
+
+echo "[bench] 3/3 round trips (re-run with -vvv)"
+site -vvv >"$out/trips.log" 2>&1 || true
+
+echo "[bench] floor: the same packages with one apt-get install per host, in fresh containers"
+declare -A pkgs
+for i in "${!LAB_HOSTS[@]}"; do
+  pkgs[$i]=$(comm -13 <(echo "$base_manual") <(docker exec "${LAB_HOSTS[$i]}" apt-mark showmanual | sort) | tr '\n' ' ')
+done
+remove_containers voiceops-floor "${FLOOR_HOSTS[@]}"
+for h in "${FLOOR_HOSTS[@]}"; do start_container "$h" voiceops-floor; done
+wait_systemd "${FLOOR_HOSTS[@]}"
+t0=$(now)
+for i in "${!FLOOR_HOSTS[@]}"; do
+  (
+    docker exec "${FLOOR_HOSTS[$i]}" apt-get update -qq
+    if [ -n "${pkgs[$i]// /}" ]; then
+      # shellcheck disable=SC2086
+      docker exec -e DEBIAN_FRONTEND=noninteractive "${FLOOR_HOSTS[$i]}" apt-get install -y -qq ${pkgs[$i]}
+    fi
+  ) >"$out/floor-$i.log" 2>&1 &
+done
+wait
+t1=$(now)
+floor=$(secs "$t0" "$t1")
+remove_containers voiceops-floor "${FLOOR_HOSTS[@]}"
+
+ratio() { python3 -c "print(f'{$1 / $2:.2f}' if $2 > 0 else 'n/a')"; }
+echo
+echo "== voiceops.platform benchmark ($(date -u +%F), $(nproc) cores) =="
+echo "1. first converge / floor : $(ratio "$converge" "$floor")x  (${converge}s / ${floor}s; target <= 1.3x)"
+echo "2. re-run / converge      : $(ratio "$rerun" "$converge")x  (${rerun}s / ${converge}s; target <= 0.10x; hosts with changes on re-run: $changed)"
+echo "3. per host on a re-run   :"
+for h in "${LAB_HOSTS[@]}"; do
+  tasks=$(grep -cE "^(ok|changed|skipping|fatal): \[$h\]" "$out/trips.log" || true)
+  trips=$(grep -cE "^<$h> EXEC " "$out/trips.log" || true)
+  printf '   %-26s tasks=%-4s docker-exec round trips=%s\n' "$h" "$tasks" "$trips"
+done
+for i in "${!LAB_HOSTS[@]}"; do
+  printf '   floor packages on %-26s %s\n' "${LAB_HOSTS[$i]}" "${pkgs[$i]:-(none)}"
+done
+rm -rf "$out"
