@@ -16,6 +16,7 @@ install_packages() {
   command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
   command -v make >/dev/null 2>&1 || missing+=(make)
   command -v git >/dev/null 2>&1 || missing+=(git)
+  command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
   if [ "${#missing[@]}" -gt 0 ]; then
     log "installing from Debian: ${missing[*]}"
     $SUDO apt-get update -qq
