@@ -4,6 +4,7 @@
 # Usage: scripts/test.sh [all|lint|sanity|unit|build|molecule [SCENARIO...]]
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
+export NO_COLOR=1 ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 
 what="${1:-all}"; shift || true
 t_start=$(date +%s)
@@ -59,10 +60,30 @@ scenarios() {
 }
 
 run_molecule() {
-  local s
+  # Scenarios run MOLECULE_JOBS at a time (default 2); each has its own containers
+  # and network. Logs are printed whole, in order, once each scenario ends.
+  local jobs="${MOLECULE_JOBS:-2}" logs s
+  logs=$(mktemp -d)
   for s in $(scenarios "$@"); do
-    check "molecule:$s" bash -c "cd '$TOP' && molecule test -s '$s'"
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do sleep 2; done
+    (
+      t0=$(date +%s)
+      cd "$TOP" && molecule test -s "$s" >"$logs/$s.log" 2>&1
+      echo "$? $(( $(date +%s) - t0 ))" >"$logs/$s.rc"
+    ) &
   done
+  wait
+  for s in $(scenarios "$@"); do
+    read -r rc secs <"$logs/$s.rc"
+    echo "=== RUN  molecule:$s"
+    cat "$logs/$s.log"
+    if [ "$rc" -eq 0 ]; then
+      passed=$((passed + 1)); echo "=== PASS molecule:$s (${secs}s)"
+    else
+      failed=$((failed + 1)); failures+=("molecule:$s"); echo "=== FAIL molecule:$s (${secs}s)"
+    fi
+  done
+  rm -rf "$logs"
 }
 
 setup
