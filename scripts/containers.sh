@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Create and remove Debian 12 systemd containers with the settings this machine
-# needs (no --privileged; see docs/testing.md). Sourced by lab.sh and bench.sh.
+# needs (no --privileged; see docs/testing.md). SYS_PTRACE lets root see which
+# process holds a port, as root on a real host can. Sourced by lab.sh and bench.sh.
 
 # start_container NAME NETWORK : create (or start) a systemd container.
 start_container() {
@@ -8,7 +9,7 @@ start_container() {
   docker network inspect "$network" >/dev/null 2>&1 || docker network create "$network" >/dev/null
   if ! docker container inspect "$name" >/dev/null 2>&1; then
     docker run -d --name "$name" --hostname "$name" --network "$network" \
-      --cap-add SYS_ADMIN --cap-add NET_ADMIN --cgroupns host \
+      --cap-add SYS_ADMIN --cap-add NET_ADMIN --cap-add SYS_PTRACE --cgroupns host \
       -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
       --mount "type=volume,source=voiceops-apt-${name#voiceops-},target=/var/cache/apt/archives" \
       --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
