@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A small rtpengine ng-protocol client and RTP test peer (standard library only).
 
 The ng protocol: one UDP datagram per request, "<cookie> <bencoded dict>"; the
@@ -84,7 +83,7 @@ def _bdecode_at(data, i):
 # --- ng request --------------------------------------------------------------
 
 def hostport(text):
-    host, _, port = text.rpartition(":")
+    host, _sep, port = text.rpartition(":")
     return host.strip("[]"), int(port)
 
 
@@ -98,8 +97,8 @@ def ng_request(server, message, timeout):
         deadline = time.monotonic() + timeout
         while True:
             sock.settimeout(max(0.01, deadline - time.monotonic()))
-            data, _ = sock.recvfrom(65535)
-            got_cookie, _, body = data.partition(b" ")
+            data, _peer = sock.recvfrom(65535)
+            got_cookie, _sep, body = data.partition(b" ")
             if got_cookie == cookie:
                 return bdecode(body)
             # An answer to an older request: ignore it and keep waiting.
