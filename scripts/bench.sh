@@ -4,7 +4,9 @@
 #     bare `apt-get install` (services start as Debian starts them) in fresh
 #     containers of the same image, all hosts in parallel;
 #  2. the idempotent re-run vs the first converge;
-#  3. tasks and `docker exec` round trips per host on a re-run.
+#  3. tasks and `docker exec` round trips per host on a re-run;
+#  4. pgbench with Debian's default postgresql.conf vs the postgres_replica role's settings
+#     (scripts/bench_pgbench.sh; skip with BENCH_PGBENCH=0).
 # Not a test: it never fails the test command. Record the figures in docs/performance.md.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -78,3 +80,9 @@ for i in "${!LAB_HOSTS[@]}"; do
   printf '   floor packages on %-26s %s\n' "${LAB_HOSTS[$i]}" "${pkgs[$i]:-(none)}"
 done
 rm -rf "$out"
+
+if [ "${BENCH_PGBENCH:-1}" = 1 ]; then
+  echo
+  echo "4. PostgreSQL: the postgres_replica role's settings vs Debian's defaults (target >= 1.3x)"
+  "$TOP/scripts/bench_pgbench.sh" 2>/dev/null | sed 's/^/   /'
+fi
