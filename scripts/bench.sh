@@ -50,6 +50,11 @@ done
 remove_containers voiceops-floor "${FLOOR_HOSTS[@]}"
 for h in "${FLOOR_HOSTS[@]}"; do start_container "$h" voiceops-floor; done
 wait_systemd "${FLOOR_HOSTS[@]}"
+# The floor gets the same apt sources and pins as the converged host (e.g. bullseye for consul).
+for i in "${!FLOOR_HOSTS[@]}"; do
+  docker exec "${LAB_HOSTS[$i]}" tar -C /etc/apt -cf - sources.list.d preferences.d |
+    docker exec -i "${FLOOR_HOSTS[$i]}" tar -C /etc/apt -xf -
+done
 t0=$(now)
 for i in "${!FLOOR_HOSTS[@]}"; do
   (
@@ -60,7 +65,9 @@ for i in "${!FLOOR_HOSTS[@]}"; do
     fi
   ) >"$out/floor-$i.log" 2>&1 &
 done
-wait
+floor_ok=true
+wait || floor_ok=false
+for i in "${!FLOOR_HOSTS[@]}"; do grep -q '^E:' "$out/floor-$i.log" && { floor_ok=false; sed 's/^/   floor: /' "$out/floor-$i.log" | grep 'E:'; }; done
 t1=$(now)
 floor=$(secs "$t0" "$t1")
 remove_containers voiceops-floor "${FLOOR_HOSTS[@]}"
@@ -68,7 +75,7 @@ remove_containers voiceops-floor "${FLOOR_HOSTS[@]}"
 ratio() { python3 -c "print(f'{$1 / $2:.2f}' if $2 > 0 else 'n/a')"; }
 echo
 echo "== voiceops.platform benchmark ($(date -u +%F), $(nproc) cores) =="
-echo "1. first converge / floor : $(ratio "$converge" "$floor")x  (${converge}s / ${floor}s; target <= 1.3x)"
+echo "1. first converge / floor : $(ratio "$converge" "$floor")x  (${converge}s / ${floor}s; target <= 1.3x)$($floor_ok || echo '  FLOOR INVALID: its apt-get install failed (above)')"
 echo "2. re-run / converge      : $(ratio "$rerun" "$converge")x  (${rerun}s / ${converge}s; target <= 0.10x; hosts with changes on re-run: $changed)"
 echo "3. per host on a re-run   :"
 for h in "${LAB_HOSTS[@]}"; do
