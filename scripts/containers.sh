@@ -3,9 +3,10 @@
 # needs (no --privileged; see docs/testing.md). SYS_PTRACE lets root see which
 # process holds a port, as root on a real host can. Sourced by lab.sh and bench.sh.
 
-# start_container NAME NETWORK : create (or start) a systemd container.
+# start_container NAME NETWORK [DOCKER_RUN_OPTION...] : create (or start) a systemd container.
 start_container() {
   local name=$1 network=$2
+  shift 2
   docker network inspect "$network" >/dev/null 2>&1 || docker network create "$network" >/dev/null
   if ! docker container inspect "$name" >/dev/null 2>&1; then
     docker run -d --name "$name" --hostname "$name" --network "$network" \
@@ -14,7 +15,7 @@ start_container() {
       --mount "type=volume,source=voiceops-apt-${name#voiceops-},target=/var/cache/apt/archives" \
       --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
       --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
-      "$BASE_IMAGE" /lib/systemd/systemd >/dev/null
+      "$@" "$BASE_IMAGE" /lib/systemd/systemd >/dev/null
   else
     docker start "$name" >/dev/null
   fi
