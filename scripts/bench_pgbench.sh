@@ -125,13 +125,13 @@ use_config() {
 median() { python3 -c "import statistics, sys; print(f'{statistics.median(map(float, sys.argv[1:])):.1f}')" "$@"; }
 
 # The first run in a fresh container is slower whatever the config (measured: 1730-1760 tps, then
-# 2150-2260 with the same settings); a short discarded run takes that penalty.
-use_config default
+# 2150-2260 with the same settings); a short discarded run (with the role's settings, just applied)
+# takes that penalty.
 run_pgbench warmup 20 >/dev/null
 tps_default_all=(); tps_role_all=()
 for round in $(seq 1 "$ROUNDS"); do
   echo "[pgbench] round $round/$ROUNDS: default postgresql.conf (scale $SCALE, ${SECONDS_RUN}s, $CLIENTS clients)" >&2
-  [ "$round" = 1 ] || use_config default
+  use_config default
   tps_default_all+=("$(run_pgbench "default-$round")")
   echo "[pgbench] round $round/$ROUNDS: the role's settings" >&2
   use_config role
