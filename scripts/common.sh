@@ -9,6 +9,14 @@ export BASE_IMAGE="${BASE_IMAGE:-voiceops/debian12-systemd:latest}"
 export VOICEOPS_APT_CACHE="${VOICEOPS_APT_CACHE:-$VOICEOPS_CACHE/apt-archives}"
 mkdir -p "$VOICEOPS_APT_CACHE/partial"
 
+# Local apt repository of OpenSIPS/FreeSWITCH packages (vendor names), built from upstream
+# by ../shared/vendor-apt/build.sh: scenarios that need it mount it read-only at /srv/vendor-apt.
+# Empty when none is found: those scenarios are then reported SKIPPED with the reason.
+if [ -z "${VOICEOPS_VENDOR_APT:-}" ] && [ -f "$TOP/../shared/vendor-apt/apt/Packages" ]; then
+  VOICEOPS_VENDOR_APT="$(cd "$TOP/../shared/vendor-apt/apt" && pwd)"
+fi
+export VOICEOPS_VENDOR_APT="${VOICEOPS_VENDOR_APT:-}"
+
 _req_hash=$(sha256sum "$TOP/requirements-dev.txt" | cut -c1-12)
 export VENV="${VENV:-$VOICEOPS_CACHE/venv-$_req_hash}"
 
