@@ -6,6 +6,13 @@ source "$(dirname "$0")/common.sh"
 if [ -x "$VENV/bin/ansible-playbook" ] && [ -f "$VENV/.complete" ]; then
   exit 0
 fi
+# Several commands may start at once (parallel scenarios, a lab): one creates, the others wait.
+mkdir -p "$VOICEOPS_CACHE"
+exec 9>"$VENV.lock"
+flock 9
+if [ -x "$VENV/bin/ansible-playbook" ] && [ -f "$VENV/.complete" ]; then
+  exit 0
+fi
 PY="${PYTHON:-python3}"
 if ! "$PY" -c 'import ensurepip, venv' 2>/dev/null; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
