@@ -48,9 +48,23 @@ def catalogue_groups(catalogue, groups):
     return [g for g in (catalogue or {}) if g in wanted]
 
 
+def _enabled(entry, role, defaults, overrides):
+    """False when the entry's enabled_var (a bool, or a list holding enabled_contains) turns it off."""
+    if not entry.get('enabled_var'):
+        return True
+    value, _src = _lookup(entry['enabled_var'], role, defaults, overrides)
+    if 'enabled_contains' in entry:
+        return isinstance(value, (list, tuple)) and entry['enabled_contains'] in value
+    if isinstance(value, str):
+        return value.strip().lower() in ('true', 'yes', 'on', '1')
+    return bool(value)
+
+
 def resolve_entry(entry, defaults, overrides, group):
     """The resolved entries (one per protocol) of one catalogue entry, or [] when not applicable."""
     role = entry.get('role')
+    if not _enabled(entry, role, defaults, overrides):
+        return []
     protos = entry.get('proto') or 'tcp'
     if not isinstance(protos, (list, tuple)):
         protos = [protos]
