@@ -101,7 +101,7 @@ def users_served(listener_limit, signalling_listeners, ports_per_user):
     The Rocket.Chat case: floor((50 - 1) / 2) = 24.
     """
     if ports_per_user <= 0:
-        raise ValueError('ports_per_user must be > 0')
+        raise ValueError('lb_ports_per_user must be > 0')
     usable = listener_limit - signalling_listeners
     if usable <= 0:
         return 0

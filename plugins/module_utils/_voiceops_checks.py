@@ -52,11 +52,16 @@ def worst_status(statuses):
 
 
 def summarize(checks):
-    """Overall verdict and the failed / warning checks of a list of checks."""
+    """Overall verdict and the failed / warning checks of a list of checks.
+
+    The verdict is skip when nothing was checked (no checks, or only skipped
+    ones): an empty check list never passes.
+    """
     failures = [c for c in checks if c['status'] == FAIL]
     warnings = [c for c in checks if c['status'] == WARN]
+    checked = [c['status'] for c in checks if c['status'] != SKIP]
     return {
-        'verdict': worst_status([c['status'] for c in checks]) if checks else PASS,
+        'verdict': worst_status(checked) if checked else SKIP,
         'failures': failures,
         'warnings': warnings,
     }

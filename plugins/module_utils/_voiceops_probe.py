@@ -4,8 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Probe and echo-listener sockets for the voiceops preflight modules (private API).
 
-The echo protocol, shared by port_probe (mode=listen / mode=probe) and
-link_quality (method=udp): a prober sends ``MAGIC + token``; the listener
+The echo protocol, shared by port_listener (the listener), port_probe (the
+prober) and link_quality (method=udp): a prober sends ``MAGIC + token``; the listener
 sends back, unchanged, every datagram (UDP) or first segment (TCP) that starts
 with MAGIC and ignores everything else. An unchanged echo proves the packet
 reached the voiceops listener and the answer came back; a standard RFC 862
@@ -20,6 +20,7 @@ import binascii
 import errno
 import json
 import os
+import select
 import selectors
 import signal
 import socket
@@ -352,13 +353,16 @@ def process_start_time(pid):
         return None
 
 
-def spawn_listener_daemon(listeners, lifetime, pidfile, info):
+def spawn_listener_daemon(listeners, lifetime, pidfile, info, wait=10.0):
     """Hand the bound sockets to a detached process that serves them for ``lifetime`` s.
 
     The process is double-forked (new session, stdio on /dev/null, every other
     descriptor closed) so the task returns at once; it exits, closing every
-    socket, when the lifetime ends, on SIGTERM (mode=stop), or through
-    SIGALRM a few seconds later should the serve loop hang. Returns its pid.
+    socket, when the lifetime ends, on SIGTERM (port_listener state=stopped), or
+    through SIGALRM a few seconds later should the serve loop hang. It writes
+    its pid file first, then its pid to a pipe; the parent waits up to ``wait``
+    seconds for that pid. Returns the pid, or None when the process exited (or
+    stayed silent) before it had written its pid file.
     """
     read_end, write_end = os.pipe()
     child = os.fork()
@@ -406,7 +410,11 @@ def spawn_listener_daemon(listeners, lifetime, pidfile, info):
             os._exit(code)
     os.close(write_end)
     data = b''
-    while True:
+    deadline = time.time() + wait
+    while time.time() < deadline:
+        ready, _w, _x = select.select([read_end], [], [], max(0.0, deadline - time.time()))
+        if not ready:
+            break
         chunk = os.read(read_end, 64)
         if not chunk:
             break
@@ -415,7 +423,24 @@ def spawn_listener_daemon(listeners, lifetime, pidfile, info):
     os.waitpid(child, 0)
     for sock in listeners:
         sock.close()
-    return int(data) if data else None
+    try:
+        return int(data) if data else None
+    except ValueError:
+        return None
+
+
+def running_listener(pidfile):
+    """The pid of the live listener recorded in ``pidfile``, or None (no file, or that process is gone)."""
+    try:
+        with open(pidfile) as handle:
+            record = json.load(handle)
+        pid = int(record['pid'])
+    except (IOError, OSError, ValueError, KeyError, TypeError):
+        return None
+    start = record.get('starttime')
+    if start is None or process_start_time(pid) != start:
+        return None
+    return pid
 
 
 def stop_listener(pidfile, wait=3.0):

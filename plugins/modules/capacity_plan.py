@@ -40,31 +40,46 @@ description:
   - 'Worked example 2 (Rocket.Chat seed: FreeSWITCH behind an AWS NLB). The NLB allows 50 listeners, one is
     kept for SIP signalling and each user needs 2 RTP ports: floor((50 - 1) / 2) = 24 users; planning 30 users
     fails with the reason and the fix (another load balancer type, NodePort, or fewer users).'
+  - Every numeric option is checked against its range before anything is computed (finite, integer where an
+    integer is meant); a bad value fails the module with one message per problem naming the option, for example
+    C(capacity_plan: ports_per_call=0 is out of range; set it to an integer from 1 to 16.).
 options:
   calls_per_day:
-    description: Calls per day (all calls that hold a media channel, answered or not).
+    description:
+      - Calls per day (all calls that hold a media channel, answered or not).
+      - 'Range: an integer from 0 to 100000000.'
     type: int
     default: 0
   chats_per_day:
-    description: Chats per day; reported as busy-hour chats and chats per second (no media).
+    description:
+      - Chats per day; reported as busy-hour chats and chats per second (no media).
+      - 'Range: an integer from 0 to 1000000000.'
     type: int
     default: 0
   busy_hour_share:
-    description: Share of the daily calls (and chats) that fall in the busiest hour, 0..1.
+    description:
+      - Share of the daily calls (and chats) that fall in the busiest hour. The busiest hour carries at least
+        the average hour's share (1/24, about 0.042), hence the lower bound.
+      - 'Range: a number from 0.04 to 1.'
     type: float
     default: 0.1
   avg_call_duration_s:
-    description: Mean holding time of a call in seconds, including ringing and IVR time.
+    description:
+      - Mean holding time of a call in seconds, including ringing and IVR time.
+      - 'Range: a number from 1 to 86400.'
     type: float
     default: 180
   blocking:
-    description: Accepted blocking probability (grade of service) for Erlang B, between 0 and 1.
+    description:
+      - Accepted blocking probability (grade of service) for Erlang B (0.01 = 1 % of calls blocked).
+      - 'Range: a number from 0.0001 to 0.5.'
     type: float
     default: 0.01
   expected_peak_calls:
     description:
       - The simultaneous calls the deployment is planned for, one value or V([min, max]).
       - The computed peak must lie within it (up to the value when only one is given).
+      - 'Range: an integer from 0 to 1000000.'
     type: list
     elements: int
   codec:
@@ -75,10 +90,14 @@ options:
     choices: [g711, g722, g729, opus]
     default: g711
   codec_payload_kbps:
-    description: Override of the codec's payload bit rate in kbit/s.
+    description:
+      - Override of the codec's payload bit rate in kbit/s.
+      - 'Range: a number from 1 to 2000.'
     type: float
   ptime_ms:
-    description: Packetisation time in milliseconds (one RTP packet per O(ptime_ms)).
+    description:
+      - Packetisation time in milliseconds (one RTP packet per O(ptime_ms)).
+      - 'Range: an integer from 10 to 120.'
     type: int
     default: 20
   srtp:
@@ -86,11 +105,15 @@ options:
     type: bool
     default: false
   legs_per_call:
-    description: Media legs per call at the media server (2 when rtpengine or FreeSWITCH bridges caller and callee).
+    description:
+      - Media legs per call at the media server (2 when rtpengine or FreeSWITCH bridges caller and callee).
+      - 'Range: an integer from 1 to 10.'
     type: int
     default: 2
   ports_per_call:
-    description: RTP ports a call occupies on a media server (2 legs x RTP + RTCP = 4).
+    description:
+      - RTP ports a call occupies on a media server (2 legs x RTP + RTCP = 4).
+      - 'Range: an integer from 1 to 16.'
     type: int
     default: 4
   media_servers:
@@ -104,52 +127,77 @@ options:
         type: str
         required: true
       rtp_port_min:
-        description: First port of the RTP range.
+        description:
+          - First port of the RTP range.
+          - 'Range: an integer from 1 to 65535.'
         type: int
         required: true
       rtp_port_max:
-        description: Last port of the RTP range.
+        description:
+          - Last port of the RTP range.
+          - 'Range: an integer from 1 to 65535.'
         type: int
         required: true
   spare_media_servers:
-    description: Media servers kept in reserve; the peak is spread over the others, so any of them can fail.
+    description:
+      - Media servers kept in reserve; the peak is spread over the others, so any of them can fail.
+      - Must be smaller than the number of O(media_servers); ignored when O(media_servers) is empty.
+      - 'Range: an integer from 0 to 100.'
     type: int
     default: 0
   link_capacity_mbps:
-    description: Network capacity of one media server in Mbit/s per direction; compared with its media bandwidth.
+    description:
+      - Network capacity of one media server in Mbit/s per direction; compared with its media bandwidth.
+      - 'Range: a number from 0.1 to 1000000.'
     type: float
   recording:
     description: Whether calls are recorded.
     type: bool
     default: true
   recording_kbps:
-    description: Recording bit rate in kbit/s (32 for mono MP3, 64 for G.711 WAV, 128 for 16-bit PCM at 8 kHz).
+    description:
+      - Recording bit rate in kbit/s (32 for mono MP3, 64 for G.711 WAV, 128 for 16-bit PCM at 8 kHz).
+      - 'Range: a number from 1 to 2000.'
     type: float
     default: 32
   recorded_share:
-    description: Share of the calls that are recorded, 0..1.
+    description:
+      - Share of the calls that are recorded.
+      - 'Range: a number from 0 to 1.'
     type: float
     default: 1.0
   retention_days:
-    description: Days recordings are kept.
+    description:
+      - Days recordings are kept.
+      - 'Range: an integer from 1 to 3650.'
     type: int
     default: 30
   recording_disk_free_gb:
-    description: Free disk for recordings in GB; compared with the storage for O(retention_days).
+    description:
+      - Free disk for recordings in GB; compared with the storage for O(retention_days).
+      - 'Range: a number from 0 to 1000000000.'
     type: float
   lb_listener_limit:
-    description: Maximum listeners (ports) of the load balancer in front of the media server, for example 50 for an AWS NLB.
+    description:
+      - Maximum listeners (ports) of the load balancer in front of the media server, for example 50 for an AWS NLB.
+      - 'Range: an integer from 1 to 65535.'
     type: int
   lb_signalling_listeners:
-    description: Listeners of the load balancer kept for signalling (SIP).
+    description:
+      - Listeners of the load balancer kept for signalling (SIP).
+      - 'Range: an integer from 0 to 65535.'
     type: int
     default: 1
   lb_ports_per_user:
-    description: Load-balancer ports each connected user needs.
+    description:
+      - Load-balancer ports each connected user needs.
+      - 'Range: an integer from 1 to 16.'
     type: int
     default: 2
   planned_users:
-    description: Simultaneous users planned behind the load balancer; compared with the users it can serve.
+    description:
+      - Simultaneous users planned behind the load balancer; compared with the users it can serve.
+      - 'Range: an integer from 0 to 1000000.'
     type: int
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -315,6 +363,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.voiceops.platform.plugins.module_utils._voiceops_capacity import (
     CODECS,
+    MAX_CHANNELS,
     busy_hour_erlangs,
     erlang_b,
     erlang_b_channels,
@@ -334,6 +383,63 @@ from ansible_collections.voiceops.platform.plugins.module_utils._voiceops_checks
     should_fail,
     summarize,
 )
+from ansible_collections.voiceops.platform.plugins.module_utils._voiceops_validate import (
+    Number,
+    check_options,
+    start_module,
+)
+
+# The range of every numeric option (documented as "Range: ..." in DOCUMENTATION).
+RULES = {
+    'calls_per_day': Number(0, 100000000, integer=True),
+    'chats_per_day': Number(0, 1000000000, integer=True),
+    'busy_hour_share': Number(0.04, 1),
+    'avg_call_duration_s': Number(1, 86400),
+    'blocking': Number(0.0001, 0.5),
+    'expected_peak_calls': Number(0, MAX_CHANNELS, integer=True),
+    'codec_payload_kbps': Number(1, 2000),
+    'ptime_ms': Number(10, 120, integer=True),
+    'legs_per_call': Number(1, 10, integer=True),
+    'ports_per_call': Number(1, 16, integer=True),
+    'media_servers.rtp_port_min': Number(1, 65535, integer=True),
+    'media_servers.rtp_port_max': Number(1, 65535, integer=True),
+    'spare_media_servers': Number(0, 100, integer=True),
+    'link_capacity_mbps': Number(0.1, 1000000),
+    'recording_kbps': Number(1, 2000),
+    'recorded_share': Number(0, 1),
+    'retention_days': Number(1, 3650, integer=True),
+    'recording_disk_free_gb': Number(0, 1000000000),
+    'lb_listener_limit': Number(1, 65535, integer=True),
+    'lb_signalling_listeners': Number(0, 65535, integer=True),
+    'lb_ports_per_user': Number(1, 16, integer=True),
+    'planned_users': Number(0, 1000000, integer=True),
+}
+
+
+def traffic_problem(erlangs):
+    """The message for a busy hour that needs more channels than Erlang B is computed for."""
+    return ('calls_per_day x busy_hour_share x avg_call_duration_s / 3600 = %.1f Erlang needs more than %d '
+            'simultaneous calls; lower calls_per_day, busy_hour_share or avg_call_duration_s.' % (erlangs, MAX_CHANNELS))
+
+
+def option_problems(params):
+    """Problems that involve more than one option (each message names them); [] when none."""
+    problems = []
+    expected = params.get('expected_peak_calls') or []
+    if len(expected) > 2:
+        problems.append('expected_peak_calls has %d values; give one value or [min, max].' % len(expected))
+    servers = params.get('media_servers') or []
+    for index, server in enumerate(servers):
+        if server['rtp_port_max'] < server['rtp_port_min']:
+            problems.append('media_servers[%d].rtp_port_max=%d is below media_servers[%d].rtp_port_min=%d; '
+                            'give the range in order.' % (index, server['rtp_port_max'], index, server['rtp_port_min']))
+    if servers and params['spare_media_servers'] >= len(servers):
+        problems.append('spare_media_servers=%d leaves none of the %d media_servers active; set it to at most %d.' % (
+            params['spare_media_servers'], len(servers), len(servers) - 1))
+    erlangs = busy_hour_erlangs(params['calls_per_day'], params['busy_hour_share'], params['avg_call_duration_s'])
+    if erlangs > MAX_CHANNELS:
+        problems.append(traffic_problem(erlangs))
+    return problems
 
 
 def compute_plan(params):
@@ -343,7 +449,10 @@ def compute_plan(params):
     """
     checks = []
     erlangs = busy_hour_erlangs(params['calls_per_day'], params['busy_hour_share'], params['avg_call_duration_s'])
-    peak = erlang_b_channels(erlangs, params['blocking'])
+    try:
+        peak = erlang_b_channels(erlangs, params['blocking'])
+    except ValueError:
+        raise ValueError(traffic_problem(erlangs))
     servers = params.get('media_servers') or []
     per_server = media_share(peak, len(servers), params['spare_media_servers'])
     ports_needed = per_server * params['ports_per_call']
@@ -378,8 +487,6 @@ def compute_plan(params):
 
     expected = params.get('expected_peak_calls') or []
     if expected:
-        if len(expected) > 2:
-            raise ValueError('expected_peak_calls takes one value or [min, max]')
         low, high = (0, expected[0]) if len(expected) == 1 else (min(expected), max(expected))
         ok = low <= peak <= high
         checks.append(make_check(
@@ -480,7 +587,8 @@ def main():
         planned_users=dict(type='int'),
         fail_on=dict(type='str', choices=FAIL_ON_CHOICES, default='failure'),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = start_module(AnsibleModule, 'capacity_plan', argument_spec, RULES, supports_check_mode=True)
+    check_options(module, 'capacity_plan', option_problems(module.params))
     try:
         plan, media, checks = compute_plan(module.params)
     except ValueError as exc:

@@ -25,6 +25,8 @@ description:
     C(ntpstat). In a container the clock is the host kernel's, so an unsynchronised answer there is a warning
     naming the host to fix.
   - Kernel parameters from C(/proc/sys) against O(sysctl).
+  - Every option is checked before anything is measured (numbers finite and inside their range, sampling at most
+    60 s); a bad value fails the module with one message per problem naming the option.
 options:
   distribution:
     description: Expected distribution, compared case-insensitively with C(ID) and C(NAME) of C(/etc/os-release).
@@ -35,16 +37,20 @@ options:
     type: str
     default: '12'
   architectures:
-    description: Accepted Debian architecture names (C(x86_64) is reported as V(amd64)).
+    description: Accepted Debian architecture names (C(x86_64) is reported as V(amd64)); at least one.
     type: list
     elements: str
     default: [amd64]
   min_cores:
-    description: Minimum CPU cores.
+    description:
+      - Minimum CPU cores.
+      - 'Range: an integer from 1 to 4096.'
     type: int
     default: 1
   min_memory_mb:
-    description: Minimum memory in MiB.
+    description:
+      - Minimum memory in MiB.
+      - 'Range: an integer from 0 to 16777216.'
     type: int
     default: 1024
   disks:
@@ -58,15 +64,21 @@ options:
         type: path
         required: true
       min_free_gb:
-        description: Minimum free space in GiB.
+        description:
+          - Minimum free space in GiB.
+          - 'Range: a number from 0 to 1000000.'
         type: float
         required: true
   steal_sample_seconds:
-    description: Seconds between the two C(/proc/stat) samples; V(0) skips the steal measurement.
+    description:
+      - Seconds between the two C(/proc/stat) samples; V(0) skips the steal measurement.
+      - 'Range: a number from 0 to 60.'
     type: float
     default: 3
   max_steal_percent:
-    description: CPU steal percentage above which a warning is raised.
+    description:
+      - CPU steal percentage above which a warning is raised.
+      - 'Range: a number from 0 to 100.'
     type: float
     default: 5.0
   allowed_virtualization:
@@ -85,6 +97,7 @@ options:
     description:
       - Kernel parameters and their expected values. A plain value is compared after collapsing whitespace;
         a value starting with C(>=), C(<=), C(>), C(<), C(==) or C(!=) is a numeric comparison.
+      - Names are dotted kernel parameter names; C(>=), C(<=), C(>) and C(<) need a finite number.
     type: dict
     default: {}
 extends_documentation_fragment:
@@ -174,6 +187,7 @@ warnings_list:
 
 import os
 import platform
+import re
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -202,6 +216,24 @@ from ansible_collections.voiceops.platform.plugins.module_utils._voiceops_host i
     steal_percent,
     sysctl_path,
 )
+from ansible_collections.voiceops.platform.plugins.module_utils._voiceops_validate import (
+    Number,
+    check_options,
+    count_problem,
+    start_module,
+    to_number,
+)
+
+# The range of every numeric option (documented as "Range: ..." in DOCUMENTATION).
+RULES = {
+    'min_cores': Number(1, 4096, integer=True),
+    'min_memory_mb': Number(0, 16777216, integer=True),
+    'disks.min_free_gb': Number(0, 1000000),
+    'steal_sample_seconds': Number(0, 60),
+    'max_steal_percent': Number(0, 100),
+}
+
+_COMPARISON = re.compile(r'^\s*(>=|<=|==|!=|>|<)\s*(.*?)\s*$')
 
 
 def existing_parent(path, exists=os.path.exists):
@@ -381,8 +413,36 @@ def time_sync_state(module):
     return None, None
 
 
+def option_problems(params):
+    """Problems the types cannot catch, each naming the option; [] when none."""
+    problems = [count_problem('architectures', params['architectures'], what='Debian architecture (amd64)')]
+    for index, disk in enumerate(params['disks']):
+        if not (disk['path'] or '').strip():
+            problems.append('disks[%d].path is empty; give the path whose file system must have room.' % index)
+    for name in sorted(params['sysctl'], key=str):
+        try:
+            sysctl_path(name)
+        except ValueError:
+            problems.append('sysctl key %r is not a kernel parameter name; use its dotted name '
+                            '(net.core.rmem_max).' % (name,))
+            continue
+        expected = params['sysctl'][name]
+        if expected is None or isinstance(expected, (dict, list, bool)):
+            problems.append('sysctl.%s=%r is not a value; give the expected value (1, "1024 65535") or a '
+                            'comparison (">=4194304").' % (name, expected))
+            continue
+        match = _COMPARISON.match(str(expected))
+        if match and match.group(1) not in ('==', '!='):
+            _number, reason = to_number(match.group(2))
+            if reason:
+                problems.append('sysctl.%s=%r compares with %r, which %s; give a finite number (">=4194304").' % (
+                    name, expected, match.group(2), reason))
+    return problems
+
+
 def main():
-    module = AnsibleModule(
+    module = start_module(
+        AnsibleModule, 'host_requirements',
         argument_spec=dict(
             distribution=dict(type='str', default='Debian'),
             distribution_major_version=dict(type='str', default='12'),
@@ -400,14 +460,11 @@ def main():
             sysctl=dict(type='dict', default={}),
             fail_on=dict(type='str', choices=FAIL_ON_CHOICES, default='failure'),
         ),
+        rules=RULES,
         supports_check_mode=True,
     )
     params = module.params
-    for name in params['sysctl']:
-        try:
-            sysctl_path(name)
-        except ValueError as exc:
-            module.fail_json(msg='host_requirements: %s' % exc)
+    check_options(module, 'host_requirements', option_problems(params))
     facts = gather(module, params)
     checks = evaluate(facts, params)
     summary = summarize(checks)

@@ -33,11 +33,15 @@ description:
     switch or hypervisor) cannot show it; the comparison is then a warning.
   - The probe uses C(ping -c 1) when installed, else an ICMP socket (unprivileged datagram ICMP, or a raw socket
     as root).
+  - Every option is checked before anything is resolved or sent - numbers finite and inside their range, addresses
+    well formed, at least one peer, and the probes bounded to 600 s (about O(timeout) + 1 s per peer); a bad value
+    fails the module with one message per problem naming the option (V(peers[1].mtu)).
 options:
   peers:
     description:
       - The peers, each an address string or a dict with C(address) (required), C(name) and C(mtu).
-      - A host name is resolved on the host (first IPv4 address).
+      - An address is an IP address or a host name, resolved on the host (first IPv4 address); 1 to 256 peers.
+      - 'C(mtu) range: an integer from 68 to 65535.'
     type: list
     elements: raw
     required: true
@@ -46,11 +50,15 @@ options:
     type: bool
     default: true
   timeout:
-    description: Seconds to wait for the echo reply.
+    description:
+      - Seconds to wait for the echo reply.
+      - 'Range: a number from 0.1 to 30.'
     type: float
     default: 1.0
   vlan_id:
-    description: The 802.1Q VLAN id the interface towards the peers must have.
+    description:
+      - The 802.1Q VLAN id the interface towards the peers must have.
+      - 'Range: an integer from 1 to 4094.'
     type: int
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -228,27 +236,63 @@ from ansible_collections.voiceops.platform.plugins.module_utils._voiceops_net im
 )
 from ansible_collections.voiceops.platform.plugins.module_utils._voiceops_ping import parse_ping_output
 from ansible_collections.voiceops.platform.plugins.module_utils._voiceops_probe import icmp_ping
+from ansible_collections.voiceops.platform.plugins.module_utils._voiceops_validate import (
+    Number,
+    address_problem,
+    check_options,
+    count_problem,
+    fail,
+    start_module,
+)
+
+# The range of every numeric option (documented as "Range: ..." in DOCUMENTATION);
+# peers.mtu is the C(mtu) key of a peer.
+RULES = {
+    'timeout': Number(0.1, 30),
+    'vlan_id': Number(1, 4094, integer=True),
+    'peers.mtu': Number(68, 65535, integer=True),
+}
+MAX_PEERS = 256
+# The longest the probes may take: about timeout + 1 s (the neighbour table polls) per peer, one after another.
+MAX_PROBE_SECONDS = 600
 
 
 def normalize_peers(peers):
-    """Peers as dicts with name, address and mtu. Raises ValueError on a bad entry."""
+    """Peers as dicts with name, address and mtu.
+
+    Raises ValueError with one sentence per bad entry, each naming it as the
+    user wrote it (``peers[1].mtu``); addresses are checked for syntax only,
+    nothing is resolved.
+    """
     result = []
-    for peer in peers or []:
+    problems = []
+    for index, peer in enumerate(peers or []):
+        path = 'peers[%d]' % index
         if isinstance(peer, str):
             peer = {'address': peer}
-        if not isinstance(peer, dict) or not peer.get('address'):
-            raise ValueError('each peer must be an address or a dict with an address: %r' % (peer,))
+            address_path = path
+        else:
+            address_path = path + '.address'
+        if not isinstance(peer, dict):
+            problems.append('%s=%r is neither an address nor a dict with an address.' % (path, peer))
+            continue
         unknown = set(peer) - set(['address', 'name', 'mtu'])
         if unknown:
-            raise ValueError('unknown peer keys %s in %r' % (', '.join(sorted(unknown)), peer))
+            problems.append('%s has unknown keys %s; use address, name, mtu.' % (
+                path, ', '.join(sorted(str(k) for k in unknown))))
+        problem = address_problem(address_path, peer.get('address'))
+        if problem:
+            problems.append(problem)
+            continue
         mtu = peer.get('mtu')
         if mtu is not None:
-            try:
-                mtu = int(mtu)
-            except (TypeError, ValueError):
-                raise ValueError('peer mtu must be an integer: %r' % (peer,))
-        address = str(peer['address']).strip()
+            mtu, problem = RULES['peers.mtu'].check(path + '.mtu', mtu)
+            if problem:
+                problems.append(problem)
+        address = peer['address'].strip()
         result.append({'address': address, 'name': str(peer.get('name') or address), 'mtu': mtu})
+    if problems:
+        raise ValueError(' '.join(problems))
     return result
 
 
@@ -452,7 +496,8 @@ def peer_result(facts, status, adjacent, reasons):
 
 
 def main():
-    module = AnsibleModule(
+    module = start_module(
+        AnsibleModule, 'l2_adjacency',
         argument_spec=dict(
             peers=dict(type='list', elements='raw', required=True),
             probe=dict(type='bool', default=True),
@@ -460,12 +505,20 @@ def main():
             vlan_id=dict(type='int'),
             fail_on=dict(type='str', choices=FAIL_ON_CHOICES, default='failure'),
         ),
+        rules=RULES,
         supports_check_mode=True,
     )
+    params = module.params
+    check_options(module, 'l2_adjacency', [count_problem('peers', params['peers'], 1, MAX_PEERS, 'peer')])
+    peers = []
     try:
-        peers = normalize_peers(module.params['peers'])
+        peers = normalize_peers(params['peers'])
     except ValueError as exc:
-        module.fail_json(msg='l2_adjacency: %s' % exc)
+        fail(module, 'l2_adjacency', [str(exc)])
+    if params['probe'] and len(peers) * (params['timeout'] + 1) > MAX_PROBE_SECONDS:
+        fail(module, 'l2_adjacency', [
+            '%d peers x (timeout=%s + 1) s could take %d s; at most %d s: lower timeout or split peers.' % (
+                len(peers), params['timeout'], len(peers) * (params['timeout'] + 1), MAX_PROBE_SECONDS)])
     collector = Collector(module)
     try:
         addresses = parse_ip_addr(collector.run_json(['addr', 'show']))

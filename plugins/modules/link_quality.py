@@ -19,32 +19,43 @@ description:
   - ICMP first (C(ping -n -c COUNT -i INTERVAL -W TIMEOUT), parsed per packet; an ICMP socket when no
     C(ping) is installed). With O(method=auto) it falls back to a UDP echo on O(udp_port) when ICMP is not
     permitted or gets no reply at all. The UDP echo needs a responder on the target - the listener of
-    M(voiceops.platform.port_probe) in O(voiceops.platform.port_probe#module:mode=listen), which echoes the
-    probe tokens on every port it opens, or any RFC 862 echo service.
+    M(voiceops.platform.port_listener), which echoes the probe tokens on every port it opens, or any RFC 862
+    echo service.
   - Jitter is the mean absolute difference between consecutive round trips (the |D(i-1,i)| of RFC 3550
     section 6.4.1, averaged); the RFC's smoothed estimator is returned as well.
   - 'Default thresholds: delay (average round trip) 20 ms - the seed requires user connections "with delays of
     no more than 15-20 ms"; jitter 30 ms and loss 1 % - common VoIP guidance (Cisco''s QoS design guidance
     for voice - average one-way jitter under 30 ms, loss no more than 1 %, one-way delay within ITU-T G.114''s
     150 ms), which the seed''s delay limit is far inside. Override them per target for user or phone networks.'
+  - Every option is checked before anything is sent - numbers finite and inside their range, addresses well formed
+    (nothing is resolved before), at least one target, and the whole measurement bounded to 600 s (O(count) x the
+    larger of O(interval) and O(timeout) per target, 16 targets at a time); a bad value fails the module with one
+    message per problem naming the option (V(targets[2].max_delay_ms)).
 options:
   targets:
     description:
       - The targets, each an address string or a dict with C(address) (required), C(name) and per-target
-        C(max_delay_ms), C(max_jitter_ms), C(max_loss_percent).
+        C(max_delay_ms), C(max_jitter_ms), C(max_loss_percent) (same ranges as the options of those names).
+      - An address is an IP address or a host name (resolved by C(ping) on the host); 1 to 256 targets.
     type: list
     elements: raw
     required: true
   count:
-    description: Echo requests per target.
+    description:
+      - Echo requests per target.
+      - 'Range: an integer from 1 to 1000.'
     type: int
     default: 20
   interval:
-    description: Seconds between requests.
+    description:
+      - Seconds between requests.
+      - 'Range: a number from 0.01 to 10.'
     type: float
     default: 0.2
   timeout:
-    description: Seconds to wait for each reply.
+    description:
+      - Seconds to wait for each reply.
+      - 'Range: a number from 0.1 to 30.'
     type: float
     default: 1.0
   method:
@@ -53,19 +64,27 @@ options:
     choices: [auto, icmp, udp]
     default: auto
   udp_port:
-    description: UDP port of the echo responder on the targets.
+    description:
+      - UDP port of the echo responder on the targets.
+      - 'Range: an integer from 1 to 65535.'
     type: int
     default: 7
   max_delay_ms:
-    description: Maximum average round-trip time in milliseconds.
+    description:
+      - Maximum average round-trip time in milliseconds.
+      - 'Range: a number from 0 to 10000.'
     type: float
     default: 20
   max_jitter_ms:
-    description: Maximum jitter in milliseconds.
+    description:
+      - Maximum jitter in milliseconds.
+      - 'Range: a number from 0 to 10000.'
     type: float
     default: 30
   max_loss_percent:
-    description: Maximum packet loss in percent.
+    description:
+      - Maximum packet loss in percent.
+      - 'Range: a number from 0 to 100.'
     type: float
     default: 1
 extends_documentation_fragment:
@@ -83,6 +102,7 @@ attributes:
     description: Debian 12; C(ping) from iputils-ping when installed, else an ICMP socket (root or ping_group_range).
 seealso:
   - module: voiceops.platform.port_probe
+  - module: voiceops.platform.port_listener
 author:
   - voiceops.platform maintainers (@voiceops)
 '''
@@ -105,7 +125,7 @@ EXAMPLES = r'''
       - {name: sip-phones, address: 198.51.100.20, max_delay_ms: 20, max_loss_percent: 1}
     method: auto
 
-- name: UDP echo against a port_probe listener (ICMP filtered on the path)
+- name: UDP echo against a port_listener listener (ICMP filtered on the path)
   voiceops.platform.link_quality:
     targets: [10.20.0.13]
     method: udp
@@ -178,8 +198,33 @@ from ansible_collections.voiceops.platform.plugins.module_utils._voiceops_probe 
     icmp_ping,
     udp_echo_rtts,
 )
+from ansible_collections.voiceops.platform.plugins.module_utils._voiceops_validate import (
+    Number,
+    address_problem,
+    check_options,
+    count_problem,
+    fail,
+    start_module,
+)
 
 THRESHOLD_KEYS = ('max_delay_ms', 'max_jitter_ms', 'max_loss_percent')
+
+# Targets measured at the same time, the most targets, and the longest the whole measurement may take.
+PARALLEL = 16
+MAX_TARGETS = 256
+MAX_SAMPLING_SECONDS = 600
+
+# The range of every numeric option (documented as "Range: ..." in DOCUMENTATION); the
+# per-target thresholds in targets[] follow the same ranges.
+RULES = {
+    'count': Number(1, 1000, integer=True),
+    'interval': Number(0.01, 10),
+    'timeout': Number(0.1, 30),
+    'udp_port': Number(1, 65535, integer=True),
+    'max_delay_ms': Number(0, 10000),
+    'max_jitter_ms': Number(0, 10000),
+    'max_loss_percent': Number(0, 100),
+}
 
 FIXES = {
     'loss': 'find the lossy hop (mtr) and fix or replace the link; voice needs <= the loss limit',
@@ -189,25 +234,54 @@ FIXES = {
 
 
 def normalize_targets(targets, defaults):
-    """Targets as dicts with name, address and thresholds. Raises ValueError on a bad entry."""
+    """Targets as dicts with name, address and thresholds.
+
+    Raises ValueError with one sentence per bad entry, each naming it as the
+    user wrote it (``targets[2].max_delay_ms``); addresses are checked for
+    syntax only, nothing is resolved.
+    """
     result = []
-    for target in targets or []:
+    problems = []
+    for index, target in enumerate(targets or []):
+        path = 'targets[%d]' % index
         if isinstance(target, str):
             target = {'address': target}
-        if not isinstance(target, dict) or not target.get('address'):
-            raise ValueError('each target must be an address or a dict with an address: %r' % (target,))
+            address_path = path
+        else:
+            address_path = path + '.address'
+        if not isinstance(target, dict):
+            problems.append('%s=%r is neither an address nor a dict with an address.' % (path, target))
+            continue
         unknown = set(target) - set(('address', 'name') + THRESHOLD_KEYS)
         if unknown:
-            raise ValueError('unknown target keys %s in %r' % (', '.join(sorted(unknown)), target))
-        entry = {'address': str(target['address']).strip(), 'name': str(target.get('name') or target['address'])}
+            problems.append('%s has unknown keys %s; use address, name, %s.' % (
+                path, ', '.join(sorted(str(k) for k in unknown)), ', '.join(THRESHOLD_KEYS)))
+        problem = address_problem(address_path, target.get('address'))
+        if problem:
+            problems.append(problem)
+            continue
+        address = target['address'].strip()
+        entry = {'address': address, 'name': str(target.get('name') or address)}
         for key in THRESHOLD_KEYS:
-            value = target.get(key, defaults[key])
-            try:
-                entry[key] = float(value)
-            except (TypeError, ValueError):
-                raise ValueError('%s must be a number in %r' % (key, target))
+            value = target.get(key)
+            if value is None:
+                entry[key] = float(defaults[key])
+                continue
+            number, problem = RULES[key].check('%s.%s' % (path, key), value)
+            if problem:
+                problems.append(problem)
+            else:
+                entry[key] = float(number)
         result.append(entry)
+    if problems:
+        raise ValueError(' '.join(problems))
     return result
+
+
+def sampling_seconds(params, targets):
+    """Worst-case seconds of the measurement: count x max(interval, timeout) per target, PARALLEL at a time."""
+    batches = -(-targets // PARALLEL)
+    return batches * params['count'] * max(params['interval'], params['timeout'])
 
 
 def evaluate_target(target, stats, method, note=None):
@@ -291,7 +365,8 @@ class Measurer(object):
 
 
 def main():
-    module = AnsibleModule(
+    module = start_module(
+        AnsibleModule, 'link_quality',
         argument_spec=dict(
             targets=dict(type='list', elements='raw', required=True),
             count=dict(type='int', default=20),
@@ -304,20 +379,26 @@ def main():
             max_loss_percent=dict(type='float', default=1),
             fail_on=dict(type='str', choices=FAIL_ON_CHOICES, default='failure'),
         ),
+        rules=RULES,
         supports_check_mode=True,
     )
     params = module.params
-    if params['count'] < 1 or params['interval'] < 0 or params['timeout'] <= 0:
-        module.fail_json(msg='link_quality: count must be >= 1, interval >= 0 and timeout > 0')
+    check_options(module, 'link_quality', [count_problem('targets', params['targets'], 1, MAX_TARGETS, 'target')])
+    targets = []
     try:
         targets = normalize_targets(params['targets'], params)
     except ValueError as exc:
-        module.fail_json(msg='link_quality: %s' % exc)
+        fail(module, 'link_quality', [str(exc)])
+    seconds = sampling_seconds(params, len(targets))
+    if seconds > MAX_SAMPLING_SECONDS:
+        fail(module, 'link_quality', [
+            'count=%d x max(interval=%s, timeout=%s) for %d target(s), %d at a time, could take %d s; at most %d s: '
+            'lower count, interval or timeout, or split targets.' % (
+                params['count'], params['interval'], params['timeout'], len(targets), PARALLEL, seconds,
+                MAX_SAMPLING_SECONDS)])
     measurer = Measurer(module)
-    measured = []
-    if targets:
-        with ThreadPoolExecutor(max_workers=min(16, len(targets))) as pool:
-            measured = list(pool.map(measurer.measure, targets))
+    with ThreadPoolExecutor(max_workers=min(PARALLEL, len(targets))) as pool:
+        measured = list(pool.map(measurer.measure, targets))
     links = []
     checks = []
     for target, (rtts, method, note) in zip(targets, measured):

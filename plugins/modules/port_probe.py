@@ -11,73 +11,35 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: port_probe
-short_description: Prove that ports are free on a server and reachable, unfiltered, from its peers
+short_description: Prove that ports of other servers are reachable, unfiltered, from this one
 version_added: 0.1.0
 description:
-  - One module, three modes, meant to be run in this order by a role across the inventory.
-  - O(mode=listen) on every destination host. Ports that something already listens on are reported as
-    V(in_use) with the owning process (from C(ss -H -ltnup), falling back to C(/proc/net) and C(/proc/PID/fd));
-    for every other port it opens a short-lived TCP or UDP listener. The listeners are handed to a detached
-    background process that answers the echo protocol and exits after O(lifetime) seconds (a C(SIGALRM)
-    a few seconds later kills it should it hang), or at O(mode=stop), so everything it opens is closed even
-    when the play fails.
-  - O(mode=probe) on every source host, against the destinations' addresses. TCP is a connect -
-    handshake = V(open), RST = V(rejected), silence until O(timeout) = V(filtered). UDP is a request/echo -
-    the prober sends a token, the listener echoes it; echo = V(open), ICMP port unreachable
+  - The source side of the port check. The destinations hold their ports with M(voiceops.platform.port_listener)
+    first (or run the real services); this module, run on every source host against the destinations' addresses,
+    probes every port of every target.
+  - TCP is a connect - handshake = V(open), RST = V(rejected), silence until O(timeout) = V(filtered). UDP is a
+    request/echo - the prober sends a token, the listener echoes it; echo = V(open), ICMP port unreachable
     (C(ECONNREFUSED) on a connected socket) = V(rejected), silence after O(udp_attempts) tries = V(filtered).
-    When the destination's O(mode=listen) result is passed in O(targets[].listener), ports it found taken
-    are reported as V(in_use) in the matrix.
-  - O(mode=stop) on the destinations stops the listener early.
+    When the destination's M(voiceops.platform.port_listener) result is passed in O(targets[].listener), ports
+    it found taken are reported as V(in_use) in the matrix.
   - 'Ranges (C(10000-50000/udp)) are not probed port by port: both ends plus O(sample_size) evenly spaced inner
     ports are; listener and prober compute the same deterministic sample from the same range and
     O(sample_size), and the result says how many ports of each range were probed.'
+  - Every option is checked before anything is resolved or sent - numbers finite and inside their range, target
+    addresses well formed, port specifications valid, at least one target, at most 10000 probes and at most 600 s
+    of probing in the worst case (every probe timing out); a bad value fails the module with one message per
+    problem naming the option (V(targets[1].ports[0])).
+  - A target with an empty port list is reported as a V(skip) check, never as passed.
 options:
-  mode:
-    description: V(listen) on the destination, V(probe) from a source, V(stop) to close the listener early.
-    type: str
-    choices: [listen, probe, stop]
-    required: true
-  ports:
-    description:
-      - 'Port specifications: C(PORT[/PROTO]) or C(START-END[/PROTO]); the protocol defaults to V(tcp).
-        Example: V(5060/udp), V(443), V(10000-50000/udp).'
-      - Used by O(mode=listen), and by O(mode=probe) for targets without their own O(targets[].ports).
-    type: list
-    elements: raw
-    default: []
-  sample_size:
-    description: Inner ports probed per range besides its two ends. Must be the same for listen and probe.
-    type: int
-    default: 8
-  bind_address:
-    description: Address the listeners bind to (V(::) for IPv4 and IPv6).
-    type: str
-    default: 0.0.0.0
-  lifetime:
-    description: Seconds the listeners live (O(mode=listen)); long enough for every peer to probe.
-    type: int
-    default: 300
-  listener_id:
-    description:
-      - Name of the listener, so that O(mode=stop) and a repeated O(mode=listen) find it.
-      - Its pid file is C(/run/voiceops/port_probe-ID.json) (the temp dir when C(/run/voiceops) is not writable).
-    type: str
-    default: preflight
-  expected_processes:
-    description:
-      - Process names that may already hold ports (the services this collection installs, on a re-run).
-        A port held by one of them passes; held by any other process it fails.
-    type: list
-    elements: str
-    default: []
   targets:
-    description: Destinations to probe (O(mode=probe)).
+    description:
+      - Destinations to probe; at least one.
     type: list
     elements: dict
-    default: []
+    required: true
     suboptions:
       address:
-        description: Address to probe (the destination's private address).
+        description: Address to probe (the destination's private address), an IP address or a host name.
         type: str
         required: true
       name:
@@ -88,23 +50,43 @@ options:
         type: list
         elements: raw
       listener:
-        description: The RV(ports) returned by O(mode=listen) on this destination, to mark taken ports V(in_use).
+        description: The RV(voiceops.platform.port_listener#module:ports) of this destination, to mark taken ports V(in_use).
         type: dict
+  ports:
+    description:
+      - 'Port specifications: C(PORT[/PROTO]) or C(START-END[/PROTO]); the protocol defaults to V(tcp).
+        Example: V(5060/udp), V(443), V(10000-50000/udp). Ports are 1-65535.'
+      - Used for targets without their own O(targets[].ports).
+    type: list
+    elements: raw
+    default: []
+  sample_size:
+    description:
+      - Inner ports probed per range besides its two ends. Must be the same as the
+        O(voiceops.platform.port_listener#module:sample_size) of the listener.
+      - 'Range: an integer from 0 to 100.'
+    type: int
+    default: 8
   timeout:
-    description: Seconds to wait for a TCP handshake or a UDP echo.
+    description:
+      - Seconds to wait for a TCP handshake or a UDP echo.
+      - 'Range: a number from 0.05 to 30.'
     type: float
     default: 1.0
   udp_attempts:
     description:
       - UDP requests per port before it counts as filtered. Linux rate-limits ICMP port unreachable per peer,
         so a second attempt also catches rejections lost to the limit.
+      - 'Range: an integer from 1 to 10.'
     type: int
     default: 2
   source_name:
-    description: Name of this host in the matrix (O(mode=probe)); defaults to its host name.
+    description: Name of this host in the matrix; defaults to its host name.
     type: str
   workers:
-    description: Probes run in parallel.
+    description:
+      - Probes run in parallel.
+      - 'Range: an integer from 1 to 256.'
     type: int
     default: 32
 extends_documentation_fragment:
@@ -114,56 +96,44 @@ attributes:
   check_mode:
     support: full
     details:
-      - Listening and probing change no configuration; the module behaves the same in check mode and never
-        reports a change. Its listeners are transient and close by themselves.
+      - Probing changes nothing; the module behaves the same in check mode and never reports a change.
   diff_mode:
     support: none
   platform:
     support: full
     platforms: debian
-    description: Debian 12; needs iproute2 (C(ss)) or C(/proc) to name the processes holding ports.
+    description: Debian 12 (Python sockets only).
 notes:
   - A UDP service that is not the voiceops listener and does not answer the token looks like a drop from the
     probe side; that is why the listener side reports ports that were already taken.
-  - Ports below 1024 need root (C(become)) to listen on.
 seealso:
+  - module: voiceops.platform.port_listener
   - module: voiceops.platform.link_quality
 author:
   - voiceops.platform maintainers (@voiceops)
 '''
 
 EXAMPLES = r'''
-# In a role: listen on every server, probe from every server, stop, aggregate.
-- name: Open short-lived listeners for this host's ports
-  voiceops.platform.port_probe:
-    mode: listen
+# In a role: a listener on every server, probes from every server, stop the listeners.
+- name: Hold this host's ports for the probes
+  voiceops.platform.port_listener:
     ports: "{{ preflight_ports }}"           # e.g. ['80/tcp', '443/tcp', '5060/tcp', '5060/udp', '10000-50000/udp']
     expected_processes: [opensips, rtpengine, nginx]
     lifetime: 300
     fail_on: never
   register: preflight_listen
 
-- name: Describe every other server as a destination
-  ansible.builtin.set_fact:
-    preflight_targets: >-
-      {{ preflight_targets | default([]) + [{
-           'name': item,
-           'address': hostvars[item]['voiceops_private_address'],
-           'ports': hostvars[item]['preflight_ports'],
-           'listener': hostvars[item]['preflight_listen']['ports']}] }}
-  loop: "{{ groups['voiceops'] | difference([inventory_hostname]) }}"
-
 - name: Probe every other server
   voiceops.platform.port_probe:
-    mode: probe
     source_name: "{{ inventory_hostname }}"
-    targets: "{{ preflight_targets }}"
+    targets: >-
+      {{ groups['voiceops'] | difference([inventory_hostname])
+         | map('extract', hostvars) | map(attribute='preflight_target') | list }}
     fail_on: never
   register: preflight_probe
 
 - name: Probe one destination
   voiceops.platform.port_probe:
-    mode: probe
     targets:
       - name: telephony-1
         address: 10.0.0.11
@@ -172,29 +142,17 @@ EXAMPLES = r'''
     timeout: 1.0
 
 - name: Close the listeners
-  voiceops.platform.port_probe:
-    mode: stop
+  voiceops.platform.port_listener:
+    state: stopped
 '''
 
 RETURN = r'''
-ports:
-  description: O(mode=listen) - per C(port/proto), what the listener found.
-  returned: when mode is listen
-  type: dict
-  sample:
-    5060/udp: {state: listening, processes: [], message: listening until the lifetime ends}
-    80/tcp: {state: in_use, processes: ['nginx (pid 812)'], message: already in use by nginx (pid 812)}
-listener:
-  description: O(mode=listen) - the background listener (id, pid, lifetime, expires_at, pidfile).
-  returned: when mode is listen
-  type: dict
-  sample: {id: preflight, pid: 4242, lifetime: 300, expires_at: 1767225600.0, pidfile: /run/voiceops/port_probe-preflight.json}
 matrix:
   description:
-    - O(mode=probe) - source -> destination -> C(port/proto) -> result with C(state)
+    - Source -> destination -> C(port/proto) -> result with C(state)
       (V(open), V(filtered), V(rejected), V(in_use) or V(error)), C(responder) (V(voiceops) when the echo
       came from the preflight listener, V(other) for another service) and C(reason).
-  returned: when mode is probe
+  returned: always
   type: dict
   sample:
     db-1:
@@ -203,26 +161,22 @@ matrix:
         5060/tcp: {state: filtered, responder: null, reason: no answer before the timeout}
 ranges:
   description: For every range, its size and how many (and which) ports were probed.
-  returned: when mode is listen or probe
+  returned: always
   type: list
   elements: dict
   sample: [{destination: telephony-1, range: 10000-50000/udp, size: 40001, probed: 10, ports: [10000, 14444]}]
 probed:
-  description: O(mode=probe) - number of port probes sent.
-  returned: when mode is probe
+  description: Number of port probes sent.
+  returned: always
   type: int
   sample: 14
-stopped_pid:
-  description: O(mode=stop) and O(mode=listen) - pid of the listener that was stopped, or null.
-  returned: when mode is listen or stop
-  type: int
 checks:
-  description: One record per port (name, status, measured, required, message, fix, subject).
+  description: One record per port (name C(port_reachable)), and a V(skip) record per target without ports.
   returned: always
   type: list
   elements: dict
 verdict:
-  description: Worst status of the checks.
+  description: Worst status of the checks; V(skip) when no target had a port.
   returned: always
   type: str
 failures:
@@ -237,12 +191,7 @@ warnings_list:
   elements: dict
 '''
 
-import errno
-import os
-import re
 import socket
-import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
@@ -251,6 +200,7 @@ from ansible_collections.voiceops.platform.plugins.module_utils._voiceops_checks
     FAIL,
     FAIL_ON_CHOICES,
     PASS,
+    SKIP,
     WARN,
     failure_message,
     make_check,
@@ -259,67 +209,49 @@ from ansible_collections.voiceops.platform.plugins.module_utils._voiceops_checks
 )
 from ansible_collections.voiceops.platform.plugins.module_utils._voiceops_net import (
     expand_port_specs,
-    listeners_by_port,
-    parse_proc_net,
-    parse_ss,
+    parse_port_spec,
     port_key,
 )
 from ansible_collections.voiceops.platform.plugins.module_utils._voiceops_probe import (
-    ERROR,
     OPEN,
-    bind_listener,
-    spawn_listener_daemon,
-    stop_listener,
     tcp_probe,
     udp_probe,
 )
+from ansible_collections.voiceops.platform.plugins.module_utils._voiceops_validate import (
+    Number,
+    address_problem,
+    check_options,
+    count_problem,
+    start_module,
+)
 
 IN_USE = 'in_use'
-LISTENING = 'listening'
+
+# The range of every numeric option (documented as "Range: ..." in DOCUMENTATION).
+RULES = {
+    'sample_size': Number(0, 100, integer=True),
+    'timeout': Number(0.05, 30),
+    'udp_attempts': Number(1, 10, integer=True),
+    'workers': Number(1, 256, integer=True),
+}
+MAX_TARGETS = 256
+MAX_PROBES = 10000
+# The longest the probes may take when every one of them times out.
+MAX_PROBE_SECONDS = 600
 
 
 # ---------------------------------------------------------------------------
 # pure helpers
 # ---------------------------------------------------------------------------
 
-def pidfile_path(state_dir, listener_id):
-    """The pid file of a listener id (the id is reduced to safe characters)."""
-    safe = re.sub(r'[^A-Za-z0-9_.-]', '_', listener_id or 'preflight')
-    return os.path.join(state_dir, 'port_probe-%s.json' % safe)
-
-
-def process_names(labels):
-    """'nginx (pid 812)' -> 'nginx'."""
-    return [label.split(' (pid', 1)[0] for label in labels]
-
-
-def listen_check(key, entry, expected_processes):
-    """The check of one port on the listener side."""
-    state = entry['state']
-    if state == LISTENING:
-        return make_check('port_free', PASS, state, 'free or held by an expected service',
-                          entry['message'], '', subject=key)
-    if state == IN_USE:
-        names = process_names(entry['processes'])
-        if names and all(n in expected_processes for n in names):
-            return make_check('port_free', PASS, state, 'free or held by an expected service',
-                              'held by expected %s' % ', '.join(entry['processes']), '', subject=key)
-        owner = ', '.join(entry['processes']) or 'an unknown process'
-        return make_check('port_free', FAIL, 'in use by %s' % owner, 'free or held by an expected service',
-                          entry['message'], 'stop or reconfigure %s, or move the service to another port' % owner,
-                          subject=key)
-    return make_check('port_free', FAIL, state, 'a listener can bind', entry['message'],
-                      'run the module as root (become) for ports below 1024' if 'permission' in entry['message'].lower()
-                      else 'check the bind address', subject=key)
-
-
 def merge_listener_state(result, listener_entry):
     """Overlay the destination listener's view (in_use) on a probe result."""
     merged = dict(result)
-    if listener_entry and listener_entry.get('state') == IN_USE:
+    if isinstance(listener_entry, dict) and listener_entry.get('state') == IN_USE:
+        processes = listener_entry.get('processes')
         merged['reachability'] = result['state']
         merged['state'] = IN_USE
-        merged['processes'] = listener_entry.get('processes') or []
+        merged['processes'] = [str(p) for p in processes] if isinstance(processes, list) else []
     return merged
 
 
@@ -346,141 +278,77 @@ def probe_check(source, destination, key, result):
 
 
 def build_probe_jobs(targets, default_ports, sample_size):
-    """(jobs, ranges) for the targets: jobs are (name, address, port, proto) tuples."""
+    """(jobs, ranges, empty) for the targets: jobs are (name, address, port, proto) tuples, empty the
+    names of targets without a port. Raises ValueError on a bad port specification."""
     jobs = []
     ranges = []
+    empty = []
     for target in targets:
         name = target.get('name') or target['address']
         specs = target.get('ports')
         if specs is None:
             specs = default_ports
         pairs, target_ranges = expand_port_specs(specs, sample_size)
+        if not pairs:
+            empty.append(name)
         for port, proto in pairs:
             jobs.append((name, target['address'], port, proto))
         for item in target_ranges:
             entry = dict(item)
             entry['destination'] = name
             ranges.append(entry)
-    return jobs, ranges
+    return jobs, ranges, empty
 
 
-# ---------------------------------------------------------------------------
-# host access
-# ---------------------------------------------------------------------------
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return ''
-
-
-def socket_owners():
-    """{socket inode: ['name (pid N)']} from /proc/PID/fd."""
-    owners = {}
-    for pid in os.listdir('/proc'):
-        if not pid.isdigit():
-            continue
-        fd_dir = '/proc/%s/fd' % pid
+def spec_problems(path, specs):
+    """One message per bad port specification in specs, naming it (ports[2], targets[0].ports[1])."""
+    problems = []
+    for index, spec in enumerate(specs or []):
         try:
-            fds = os.listdir(fd_dir)
-        except OSError:
-            continue
-        name = _read('/proc/%s/comm' % pid).strip() or '?'
-        for fd in fds:
-            try:
-                target = os.readlink(os.path.join(fd_dir, fd))
-            except OSError:
-                continue
-            if target.startswith('socket:['):
-                label = '%s (pid %s)' % (name, pid)
-                labels = owners.setdefault(int(target[8:-1]), [])
-                if label not in labels:
-                    labels.append(label)
-    return owners
+            parse_port_spec(spec)
+        except ValueError as exc:
+            problems.append('%s[%d]=%r is not a port specification: %s.' % (path, index, spec, exc))
+    return problems
 
 
-def current_listeners(module):
-    """{(port, proto): [process labels]} of sockets already listening/bound on this host."""
-    index = {}
-    ss = module.get_bin_path('ss')
-    if ss:
-        rc, out, _err = module.run_command([ss, '-H', '-l', '-t', '-u', '-n', '-p'])
-        if rc == 0:
-            index = listeners_by_port(parse_ss(out))
-    proc = []
-    for proto in ('tcp', 'udp'):
-        for suffix in ('', '6'):
-            proc.extend(parse_proc_net(_read('/proc/net/%s%s' % (proto, suffix)), proto))
-    owners = None
-    for item in proc:
-        key = (item['port'], item['proto'])
-        if index.get(key):
-            continue
-        if owners is None:
-            owners = socket_owners()
-        labels = index.setdefault(key, [])
-        for label in owners.get(item['inode'], []):
-            if label not in labels:
-                labels.append(label)
-    return index
+def option_problems(params):
+    """Problems the types cannot catch, each naming the option; [] when none."""
+    problems = [count_problem('targets', params['targets'], 1, MAX_TARGETS, 'target')]
+    problems.extend(spec_problems('ports', params['ports']))
+    for index, target in enumerate(params['targets'] or []):
+        path = 'targets[%d]' % index
+        problems.append(address_problem(path + '.address', target['address']))
+        if target.get('ports') is not None:
+            problems.extend(spec_problems(path + '.ports', target['ports']))
+        listener = target.get('listener') or {}
+        bad = sorted(str(k) for k, v in listener.items() if not isinstance(v, dict))
+        if bad:
+            problems.append('%s.listener has entries that are not port_listener results (%s); pass the ports '
+                            'returned by port_listener.' % (path, ', '.join(bad[:5])))
+    return problems
 
 
-def state_dir():
-    path = '/run/voiceops'
-    try:
-        os.makedirs(path, mode=0o755, exist_ok=True)
-        if os.access(path, os.W_OK):
-            return path
-    except OSError:
-        pass
-    return tempfile.gettempdir()
-
-
-def run_listen(module):
-    params = module.params
-    pidfile = pidfile_path(state_dir(), params['listener_id'])
-    stopped = stop_listener(pidfile)
-    try:
-        pairs, ranges = expand_port_specs(params['ports'], params['sample_size'])
-    except ValueError as exc:
-        module.fail_json(msg='port_probe: %s' % exc)
-    taken = current_listeners(module)
-    ports = {}
-    sockets = {}
-    for port, proto in pairs:
-        key = port_key(port, proto)
-        if taken.get((port, proto)) is not None:
-            labels = taken[(port, proto)]
-            ports[key] = {'state': IN_USE, 'processes': labels,
-                          'message': 'already in use by %s' % (', '.join(labels) or 'an unknown process')}
-            continue
-        sock, exc = bind_listener(port, proto, params['bind_address'])
-        if sock is not None:
-            sockets[sock] = proto
-            ports[key] = {'state': LISTENING, 'processes': [], 'message': 'listening until the lifetime ends'}
-        elif exc.errno == errno.EADDRINUSE:
-            ports[key] = {'state': IN_USE, 'processes': [], 'message': 'already in use (bind: address in use)'}
-        else:
-            ports[key] = {'state': ERROR, 'processes': [], 'message': 'cannot listen: %s' % exc}
-    listener = {'id': params['listener_id'], 'pid': None, 'lifetime': params['lifetime'],
-                'expires_at': None, 'pidfile': pidfile}
-    if sockets:
-        info = {'id': params['listener_id'], 'ports': sorted(ports)}
-        listener['pid'] = spawn_listener_daemon(sockets, params['lifetime'], pidfile, info)
-        listener['expires_at'] = round(time.time() + params['lifetime'], 1)
-    checks = [listen_check(key, ports[key], params['expected_processes']) for key in sorted(ports)]
-    return dict(ports=ports, listener=listener, ranges=ranges, stopped_pid=stopped), checks
+def probe_seconds(params, jobs):
+    """Worst-case seconds of the probes: every probe waits timeout x max(udp_attempts, 2), workers at a time."""
+    batches = -(-len(jobs) // params['workers'])
+    return batches * params['timeout'] * max(params['udp_attempts'], 2)
 
 
 def run_probe(module):
     params = module.params
     source = params['source_name'] or socket.gethostname()
-    try:
-        jobs, ranges = build_probe_jobs(params['targets'], params['ports'], params['sample_size'])
-    except ValueError as exc:
-        module.fail_json(msg='port_probe: %s' % exc)
+    jobs, ranges, empty = build_probe_jobs(params['targets'], params['ports'], params['sample_size'])
+    if len(jobs) > MAX_PROBES:
+        check_options(module, 'port_probe', [
+            'targets and ports expand to %d probes (sample_size=%d per range); at most %d: lower sample_size or '
+            'split targets.' % (len(jobs), params['sample_size'], MAX_PROBES)])
+    seconds = probe_seconds(params, jobs)
+    if seconds > MAX_PROBE_SECONDS:
+        check_options(module, 'port_probe', [
+            '%d probes, workers=%d at a time, each up to timeout=%s x %d attempt(s), could take %d s; at most %d s: '
+            'lower timeout or udp_attempts, or raise workers.' % (
+                len(jobs), params['workers'], params['timeout'], max(params['udp_attempts'], 2), seconds,
+                MAX_PROBE_SECONDS)])
     listeners = dict(((t.get('name') or t['address']), t.get('listener') or {}) for t in params['targets'])
 
     def probe(job):
@@ -500,6 +368,9 @@ def run_probe(module):
         merged = merge_listener_state(result, listeners.get(name, {}).get(key))
         matrix[source].setdefault(name, {})[key] = merged
         checks.append(probe_check(source, name, key, merged))
+    for name in empty:
+        checks.append(make_check('port_reachable', SKIP, None, 'a port to probe', 'no ports given for %s: nothing '
+                                 'was probed' % name, 'give the ports of %s' % name, subject='%s -> %s' % (source, name)))
     return dict(matrix=matrix, ranges=ranges, probed=len(jobs)), checks
 
 
@@ -510,41 +381,28 @@ def main():
         ports=dict(type='list', elements='raw'),
         listener=dict(type='dict'),
     )
-    module = AnsibleModule(
+    module = start_module(
+        AnsibleModule, 'port_probe',
         argument_spec=dict(
-            mode=dict(type='str', choices=['listen', 'probe', 'stop'], required=True),
+            targets=dict(type='list', elements='dict', required=True, options=target_spec),
             ports=dict(type='list', elements='raw', default=[]),
             sample_size=dict(type='int', default=8),
-            bind_address=dict(type='str', default='0.0.0.0'),
-            lifetime=dict(type='int', default=300),
-            listener_id=dict(type='str', default='preflight'),
-            expected_processes=dict(type='list', elements='str', default=[]),
-            targets=dict(type='list', elements='dict', default=[], options=target_spec),
             timeout=dict(type='float', default=1.0),
             udp_attempts=dict(type='int', default=2),
             source_name=dict(type='str'),
             workers=dict(type='int', default=32),
             fail_on=dict(type='str', choices=FAIL_ON_CHOICES, default='failure'),
         ),
+        rules=RULES,
         supports_check_mode=True,
     )
-    if module.params['mode'] == 'probe' and not module.params['targets']:
-        module.fail_json(msg='port_probe: mode=probe needs at least one entry in targets')
-    if module.params['sample_size'] < 0 or module.params['lifetime'] < 1 or module.params['timeout'] <= 0:
-        module.fail_json(msg='port_probe: sample_size must be >= 0, lifetime >= 1 and timeout > 0')
-    mode = module.params['mode']
-    if mode == 'stop':
-        pid = stop_listener(pidfile_path(state_dir(), module.params['listener_id']))
-        module.exit_json(changed=False, stopped_pid=pid, checks=[], verdict=PASS, failures=[], warnings_list=[])
-    if mode == 'listen':
-        result, checks = run_listen(module)
-    else:
-        result, checks = run_probe(module)
+    check_options(module, 'port_probe', option_problems(module.params))
+    result, checks = run_probe(module)
     summary = summarize(checks)
     result.update(changed=False, checks=checks, verdict=summary['verdict'], failures=summary['failures'],
                   warnings_list=summary['warnings'])
     if should_fail(checks, module.params['fail_on']):
-        module.fail_json(msg=failure_message(checks, 'port_probe %s: ' % mode), **result)
+        module.fail_json(msg=failure_message(checks, 'port_probe: '), **result)
     module.exit_json(**result)
 
 

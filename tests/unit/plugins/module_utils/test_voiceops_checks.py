@@ -37,7 +37,10 @@ def test_summarize():
     assert summary['verdict'] == 'fail'
     assert [c['name'] for c in summary['failures']] == ['c']
     assert [c['name'] for c in summary['warnings']] == ['b']
-    assert checks.summarize([])['verdict'] == 'pass'
+    # nothing checked never passes
+    assert checks.summarize([])['verdict'] == 'skip'
+    assert checks.summarize([checks.make_check('a', 'skip')])['verdict'] == 'skip'
+    assert checks.summarize([checks.make_check('a', 'skip'), checks.make_check('b', 'pass')])['verdict'] == 'pass'
 
 
 @pytest.mark.parametrize('statuses,fail_on,expected', [

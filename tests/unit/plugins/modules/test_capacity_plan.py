@@ -117,11 +117,24 @@ def test_single_expected_value():
     assert by_name(checks)['expected_peak_calls']['status'] == 'fail'
 
 
-@pytest.mark.parametrize('bad', [dict(blocking=0), dict(busy_hour_share=2), dict(expected_peak_calls=[1, 2, 3]),
-                                 dict(media_servers=[{'name': 'x', 'rtp_port_min': 5, 'rtp_port_max': 1}])])
+@pytest.mark.parametrize('bad', [dict(blocking=0), dict(busy_hour_share=2)])
 def test_invalid_input(bad):
     with pytest.raises(ValueError):
         capacity_plan.compute_plan(seed(**bad))
+
+
+@pytest.mark.parametrize('bad,named', [
+    (dict(expected_peak_calls=[1, 2, 3]), 'expected_peak_calls has 3 values'),
+    (dict(media_servers=[{'name': 'x', 'rtp_port_min': 5, 'rtp_port_max': 1}]),
+     'media_servers[0].rtp_port_max=1 is below media_servers[0].rtp_port_min=5'),
+    (dict(spare_media_servers=1), 'spare_media_servers=1 leaves none of the 1 media_servers active'),
+    (dict(calls_per_day=100000000, busy_hour_share=1, avg_call_duration_s=86400),
+     'calls_per_day x busy_hour_share x avg_call_duration_s / 3600 = 2400000000.0 Erlang'),
+])
+def test_option_problems(bad, named):
+    problems = capacity_plan.option_problems(seed(**bad))
+    assert len(problems) == 1 and problems[0].startswith(named)
+    assert capacity_plan.option_problems(seed()) == []
 
 
 def test_main_pass(run_module):

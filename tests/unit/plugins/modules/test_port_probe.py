@@ -7,47 +7,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import socket
 
 import pytest
 
-from ansible_collections.voiceops.platform.plugins.modules import port_probe
-
-
-def test_pidfile_path():
-    assert port_probe.pidfile_path('/run/voiceops', 'preflight') == '/run/voiceops/port_probe-preflight.json'
-    assert port_probe.pidfile_path('/run/voiceops', '../x y') == '/run/voiceops/port_probe-.._x_y.json'
-    assert port_probe.pidfile_path('/tmp', '') == '/tmp/port_probe-preflight.json'
-
-
-def test_process_names():
-    assert port_probe.process_names(['nginx (pid 1)', 'opensips (pid 22)']) == ['nginx', 'opensips']
-
-
-class TestListenCheck:
-    def test_listening(self):
-        check = port_probe.listen_check('5060/udp', {'state': 'listening', 'processes': [], 'message': 'm'}, [])
-        assert check['status'] == 'pass' and check['subject'] == '5060/udp'
-
-    def test_in_use_by_foreign_process(self):
-        entry = {'state': 'in_use', 'processes': ['apache2 (pid 7)'], 'message': 'already in use by apache2 (pid 7)'}
-        check = port_probe.listen_check('80/tcp', entry, ['nginx'])
-        assert check['status'] == 'fail' and check['measured'] == 'in use by apache2 (pid 7)'
-        assert 'apache2' in check['fix']
-
-    def test_in_use_by_expected_process(self):
-        entry = {'state': 'in_use', 'processes': ['nginx (pid 7)', 'nginx (pid 8)'], 'message': 'x'}
-        assert port_probe.listen_check('80/tcp', entry, ['nginx'])['status'] == 'pass'
-
-    def test_in_use_unknown_owner(self):
-        entry = {'state': 'in_use', 'processes': [], 'message': 'already in use'}
-        check = port_probe.listen_check('80/tcp', entry, ['nginx'])
-        assert check['status'] == 'fail' and 'unknown process' in check['fix']
-
-    def test_error(self):
-        entry = {'state': 'error', 'processes': [], 'message': 'cannot listen: [Errno 13] Permission denied'}
-        check = port_probe.listen_check('80/tcp', entry, [])
-        assert check['status'] == 'fail' and 'become' in check['fix']
+from ansible_collections.voiceops.platform.plugins.modules import port_listener, port_probe
 
 
 class TestProbeCheck:
@@ -79,7 +44,8 @@ class TestProbeCheck:
 def test_build_probe_jobs():
     targets = [{'name': 'media', 'address': '10.0.0.2', 'ports': ['5060/udp', '10000-50000/udp']},
                {'name': None, 'address': '10.0.0.3', 'ports': None}]
-    jobs, ranges = port_probe.build_probe_jobs(targets, ['443'], 2)
+    jobs, ranges, empty = port_probe.build_probe_jobs(targets, ['443'], 2)
+    assert empty == []
     assert ('media', '10.0.0.2', 5060, 'udp') in jobs
     assert ('10.0.0.3', '10.0.0.3', 443, 'tcp') in jobs
     assert len(jobs) == 1 + 4 + 1
@@ -87,6 +53,7 @@ def test_build_probe_jobs():
                        'ports': [10000, 23333, 36667, 50000]}]
     with pytest.raises(ValueError):
         port_probe.build_probe_jobs([{'address': 'x', 'ports': ['nope']}], [], 2)
+    assert port_probe.build_probe_jobs([{'address': 'x', 'ports': []}], ['443'], 2)[2] == ['x']
 
 
 def _free_port(kind):
@@ -97,9 +64,9 @@ def _free_port(kind):
     return port
 
 
-def test_listen_probe_stop_on_loopback(run_module, tmp_path, monkeypatch):
-    """The three modes end to end against loopback, with a port held by another socket."""
-    monkeypatch.setattr(port_probe, 'state_dir', lambda: str(tmp_path))
+def test_listener_probe_stop_on_loopback(run_module, tmp_path, monkeypatch):
+    """port_listener and port_probe end to end against loopback, with a port held by another socket."""
+    monkeypatch.setattr(port_listener, 'state_dir', lambda: str(tmp_path))
     udp_port = _free_port(socket.SOCK_DGRAM)
     tcp_port = _free_port(socket.SOCK_STREAM)
     holder = socket.socket()
@@ -108,17 +75,19 @@ def test_listen_probe_stop_on_loopback(run_module, tmp_path, monkeypatch):
     held = holder.getsockname()[1]
     try:
         ports = ['%d/udp' % udp_port, '%d/tcp' % tcp_port, '%d/tcp' % held]
-        listen, failed = run_module(port_probe, dict(mode='listen', ports=ports, bind_address='127.0.0.1',
-                                                     lifetime=30, listener_id='unit', fail_on='never'))
+        listen, failed = run_module(port_listener, dict(ports=ports, bind_address='127.0.0.1', lifetime=30,
+                                                        listener_id='unit', fail_on='never'))
         assert not failed, listen
+        assert listen['changed'] is True
         assert listen['ports']['%d/udp' % udp_port]['state'] == 'listening'
         assert listen['ports']['%d/tcp' % held]['state'] == 'in_use'
         assert listen['verdict'] == 'fail' and listen['listener']['pid']
         closed = _free_port(socket.SOCK_DGRAM)
         target = dict(name='self', address='127.0.0.1', ports=ports + ['%d/udp' % closed],
                       listener=listen['ports'])
-        result, failed = run_module(port_probe, dict(mode='probe', targets=[target], source_name='src'))
+        result, failed = run_module(port_probe, dict(targets=[target], source_name='src'))
         assert failed  # the closed port
+        assert result['changed'] is False
         row = result['matrix']['src']['self']
         assert row['%d/udp' % udp_port]['state'] == 'open'
         assert row['%d/udp' % udp_port]['responder'] == 'voiceops'
@@ -127,19 +96,27 @@ def test_listen_probe_stop_on_loopback(run_module, tmp_path, monkeypatch):
         assert row['%d/udp' % closed]['state'] == 'rejected'
         assert result['probed'] == 4
         assert 'FAIL: port_reachable [src -> self %d/udp]' % closed in result['msg']
-        stop, failed = run_module(port_probe, dict(mode='stop', listener_id='unit'))
-        assert not failed and stop['stopped_pid'] == listen['listener']['pid']
-        result, failed = run_module(port_probe, dict(mode='probe', targets=[target], source_name='src',
-                                                     fail_on='never'))
+        stop, failed = run_module(port_listener, dict(state='stopped', listener_id='unit'))
+        assert not failed and stop['stopped_pid'] == listen['listener']['pid'] and stop['changed'] is True
+        assert not os.path.exists(listen['listener']['pidfile'])
+        result, failed = run_module(port_probe, dict(targets=[target], source_name='src', fail_on='never'))
         assert result['matrix']['src']['self']['%d/udp' % udp_port]['state'] == 'rejected'
     finally:
         holder.close()
-        run_module(port_probe, dict(mode='stop', listener_id='unit'))
+        run_module(port_listener, dict(state='stopped', listener_id='unit'))
 
 
-def test_bad_ports(run_module, tmp_path, monkeypatch):
-    monkeypatch.setattr(port_probe, 'state_dir', lambda: str(tmp_path))
-    result, failed = run_module(port_probe, dict(mode='listen', ports=['5060/sctp']))
-    assert failed and 'invalid protocol' in result['msg']
-    result, failed = run_module(port_probe, dict(mode='probe'))
+def test_bad_input(run_module):
+    result, failed = run_module(port_probe, dict(targets=[{'address': '127.0.0.1', 'ports': ['5060/sctp']}]))
+    assert failed and result['msg'].startswith("port_probe: targets[0].ports[0]='5060/sctp' is not a port "
+                                               "specification: invalid protocol 'sctp'")
+    result, failed = run_module(port_probe, dict(targets=[]))
+    assert failed and result['msg'] == 'port_probe: targets is empty; give at least 1 target.'
+    result, failed = run_module(port_probe, dict())
     assert failed and 'targets' in result['msg']
+
+
+def test_target_without_ports_is_skipped(run_module):
+    result, failed = run_module(port_probe, dict(targets=[{'name': 'db', 'address': '127.0.0.1', 'ports': []}]))
+    assert not failed and result['probed'] == 0 and result['verdict'] == 'skip'
+    assert [c['status'] for c in result['checks']] == ['skip']
