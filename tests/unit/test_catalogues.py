@@ -83,3 +83,18 @@ def test_every_catalogued_secret_is_a_no_log_variable_of_its_role_without_defaul
 def test_the_secrets_doc_is_generated_from_the_catalogue():
     result = subprocess.run([sys.executable, os.path.join(TOP, 'scripts', 'gen_docs.py'), '--check'], check=False)
     assert result.returncode == 0, 'docs/secrets.md is out of date: python3 scripts/gen_docs.py'
+
+
+def test_argument_specs_match_the_defaults_of_every_role():
+    """Every default is specified; every specified option has a default unless it is required;
+    the validate entry point checks the same options as main."""
+    for path in sorted(glob.glob(os.path.join(TOP, 'roles', '*', 'meta', 'argument_specs.yml'))):
+        role = path.split(os.sep)[-3]
+        specs = _load(path)['argument_specs']
+        options = specs['main']['options']
+        defaults_file = os.path.join(TOP, 'roles', role, 'defaults', 'main.yml')
+        defaults = _load(defaults_file) if os.path.exists(defaults_file) else {}
+        assert not sorted(set(defaults) - set(options)), '%s: defaults missing from argument_specs' % role
+        unset = sorted(n for n, o in options.items() if n not in defaults and not o.get('required'))
+        assert not unset, '%s: options with neither a default nor required: true: %s' % (role, unset)
+        assert specs.get('validate', {}).get('options') == options, '%s: add `validate: *spec` (an alias of main)' % role
