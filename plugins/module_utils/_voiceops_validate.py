@@ -32,7 +32,7 @@ from ansible.module_utils.common.validation import check_type_dict
 # Longest text accepted as a number ("1234567.5e-3" is 12 characters).
 MAX_NUMBER_TEXT = 40
 _INT_TEXT = re.compile(r'^[+-]?\d+$')
-_FLOAT_TEXT = re.compile(r'^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?$')
+_FLOAT_TEXT = re.compile(r'^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$')
 _LABEL = re.compile(r'^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$')
 _LISTENER_ID = re.compile(r'^[A-Za-z0-9_.-]{1,64}$')
 
@@ -196,8 +196,9 @@ def screen_arguments(args, argument_spec, rules, path='', key=''):
 
     ``rules`` maps an option's dotted key (``count``, ``media_servers.rtp_port_min``)
     to its Number. ``path`` is how the user wrote the enclosing option
-    (``media_servers[1].``). Structural problems (a string where a list of
-    dicts belongs) are left to AnsibleModule, which names the option too.
+    (``media_servers[1].``). An entry of a list of dicts that is no dict is
+    reported here too (ansible-core's message for it names no option); other
+    structural problems are left to AnsibleModule, whose messages name the option.
     """
     problems = []
     if not isinstance(args, dict):
@@ -221,27 +222,27 @@ def screen_arguments(args, argument_spec, rules, path='', key=''):
                     problems.append(problem)
         elif kind == 'list' and elements == 'dict' and spec.get('options'):
             for index, item in enumerate(_as_list(value) or []):
-                problems.extend(screen_arguments(_as_dict(item), spec['options'], rules,
-                                                 '%s[%d].' % (opt_path, index), opt_key + '.'))
+                item_path = '%s[%d]' % (opt_path, index)
+                if _as_dict(item) is None:
+                    # ansible-core's own message for this one does not say which option it is
+                    problems.append('%s=%s is not a dict; give one with the keys %s.' % (
+                        item_path, _shown(item), ', '.join(sorted(spec['options']))))
+                    continue
+                problems.extend(screen_arguments(_as_dict(item), spec['options'], rules, item_path + '.',
+                                                 opt_key + '.'))
         elif kind == 'dict' and spec.get('options'):
+            if _as_dict(value) is None:
+                problems.append('%s=%s is not a dict; give one with the keys %s.' % (
+                    opt_path, _shown(value), ', '.join(sorted(spec['options']))))
+                continue
             problems.extend(screen_arguments(_as_dict(value), spec['options'], rules,
                                              opt_path + '.', opt_key + '.'))
     return problems
 
 
 def _relaxed(argument_spec):
-    """The spec with every numeric type replaced by raw (nothing left for ansible-core to convert)."""
-    relaxed = {}
-    for name, spec in argument_spec.items():
-        spec = dict(spec)
-        if spec.get('type') in ('int', 'float'):
-            spec['type'] = 'raw'
-        if spec.get('elements') in ('int', 'float'):
-            spec['elements'] = 'raw'
-        if spec.get('options'):
-            spec['options'] = _relaxed(spec['options'])
-        relaxed[name] = spec
-    return relaxed
+    """The spec with every option raw: nothing left for ansible-core to convert (or to fail on first)."""
+    return dict((name, {'type': 'raw'}) for name in argument_spec)
 
 
 def _raw_arguments():

@@ -40,9 +40,9 @@ description:
   - 'Worked example 2 (Rocket.Chat seed: FreeSWITCH behind an AWS NLB). The NLB allows 50 listeners, one is
     kept for SIP signalling and each user needs 2 RTP ports: floor((50 - 1) / 2) = 24 users; planning 30 users
     fails with the reason and the fix (another load balancer type, NodePort, or fewer users).'
-  - Every numeric option is checked against its range before anything is computed (finite, integer where an
+  - 'Every numeric option is checked against its range before anything is computed (finite, integer where an
     integer is meant); a bad value fails the module with one message per problem naming the option, for example
-    C(capacity_plan: ports_per_call=0 is out of range; set it to an integer from 1 to 16.).
+    C(capacity_plan: ports_per_call=0 is out of range; set it to an integer from 1 to 16.).'
 options:
   calls_per_day:
     description:
@@ -597,7 +597,7 @@ def main():
     result = dict(changed=False, plan=plan, media_servers=media, checks=checks,
                   verdict=summary['verdict'], failures=summary['failures'], warnings_list=summary['warnings'])
     if should_fail(checks, module.params['fail_on']):
-        module.fail_json(msg=failure_message(checks, 'capacity plan: '), **result)
+        module.fail_json(msg=failure_message(checks, 'capacity_plan: '), **result)
     module.exit_json(**result)
 
 

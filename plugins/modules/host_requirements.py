@@ -471,7 +471,7 @@ def main():
     result = dict(changed=False, facts=facts, checks=checks, verdict=summary['verdict'],
                   failures=summary['failures'], warnings_list=summary['warnings'])
     if should_fail(checks, params['fail_on']):
-        module.fail_json(msg=failure_message(checks, 'host requirements: '), **result)
+        module.fail_json(msg=failure_message(checks, 'host_requirements: '), **result)
     module.exit_json(**result)
 
 

@@ -88,8 +88,9 @@ attributes:
     support: full
     details:
       - In check mode nothing is started or stopped; the ports are looked at and RV(changed) says whether a
-        listener would be started or stopped. A caller that needs the listener even in check mode (the preflight
-        role probes with it) runs the task with C(check_mode: false).
+        listener would be started or stopped.
+      - 'A caller that needs the listener even in check mode (the preflight role probes with it) runs the task with
+        C(check_mode: false).'
   diff_mode:
     support: none
   platform:
