@@ -33,6 +33,11 @@ from hypothesis import strategies as st
 
 from ansible.module_utils import basic
 
+from ansible_collections.voiceops.platform.plugins.module_utils._voiceops_validate import (
+    is_host_name,
+    is_ip_address,
+)
+
 try:
     from ansible.module_utils.testing import patch_module_args
 except ImportError:  # ansible-core < 2.19
@@ -121,9 +126,7 @@ def address():
 
 
 def is_address_syntax(text):
-    """The test's own idea of a well-formed address (what may reach DNS or a socket)."""
-    from ansible_collections.voiceops.platform.plugins.module_utils._voiceops_validate import (
-        is_host_name, is_ip_address)
+    """A well-formed address (what may reach DNS or a socket)."""
     return isinstance(text, str) and (is_ip_address(text.strip()) or is_host_name(text.strip()))
 
 
