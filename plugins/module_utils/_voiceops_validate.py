@@ -257,8 +257,8 @@ def numeric_options(argument_spec, key=''):
     """Dotted keys of every option (at any depth) that holds numbers."""
     keys = []
     for name, spec in argument_spec.items():
-        if spec.get('type') in ('int', 'float') or (spec.get('type') == 'list'
-                                                   and spec.get('elements') in ('int', 'float')):
+        numbers = spec.get('elements') if spec.get('type') == 'list' else spec.get('type')
+        if numbers in ('int', 'float'):
             keys.append(key + name)
         if spec.get('options'):
             keys.extend(numeric_options(spec['options'], key + name + '.'))

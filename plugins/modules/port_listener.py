@@ -87,7 +87,7 @@ attributes:
   check_mode:
     support: full
     details:
-      - In check mode nothing is started or stopped; the ports are looked at and RV(changed) says whether a
+      - In check mode nothing is started or stopped; the ports are looked at and C(changed) says whether a
         listener would be started or stopped.
       - 'A caller that needs the listener even in check mode (the preflight role probes with it) runs the task with
         C(check_mode: false).'
@@ -98,7 +98,7 @@ attributes:
     platforms: debian
     description: Debian 12; needs iproute2 (C(ss)) or C(/proc) to name the processes holding ports.
 notes:
-  - RV(changed) is true when a listener process was started or stopped. The listener is transient - it closes by
+  - C(changed) is true when a listener process was started or stopped. The listener is transient - it closes by
     itself after O(lifetime) - so a caller that starts and stops it within one play leaves the host as it found it.
   - Ports below 1024 need root (C(become)) to listen on.
 seealso:
@@ -422,7 +422,7 @@ def run_started(module, pairs, ranges):
             listener['expires_at'] = round(time.time() + params['lifetime'], 1)
         else:
             what = ('exited before it wrote its pid file' if pid is None
-                    else '(pid %d) exited right after it started' % pid)
+                    else '(pid %s) exited right after it started' % pid)
             for entry in ports.values():
                 if entry['state'] == LISTENING:
                     entry.update(state=ERROR, message='the listener %s' % what)

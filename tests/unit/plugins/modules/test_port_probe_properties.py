@@ -56,8 +56,9 @@ def target(valid=False):
                   'listener': listener()}), space.junk())
 
 
-ARGS = space.arguments(OPTIONS, module.RULES, {'targets': st.one_of(st.lists(target(), max_size=3), space.junk()),
-                                              'ports': space.port_list()})
+ARGS = space.arguments(OPTIONS, module.RULES, {
+    'targets': st.one_of(st.lists(target(), max_size=3), space.junk()),
+    'ports': space.port_list()})
 VALID_ARGS = space.arguments(OPTIONS, module.RULES, {
     'targets': st.lists(target(True), min_size=1, max_size=3),
     'ports': st.lists(st.sampled_from(VALID_SPECS), max_size=3)}, valid=True)
@@ -140,8 +141,8 @@ def test_malformed_addresses_are_refused_before_anything_is_sent(address):
 
 @pytest.mark.parametrize('args,msg', [
     (dict(targets=[]), 'targets is empty; give at least 1 target.'),
-    (dict(targets=[{'address': '10.0.0.11', 'ports': [70000]}]), 'targets[0].ports[0]=70000 is not a port '
-                                                                  'specification: port 70000'),
+    (dict(targets=[{'address': '10.0.0.11', 'ports': [70000]}]),
+     'targets[0].ports[0]=70000 is not a port specification: port 70000'),
     (dict(targets=[{'address': '10.0.0.11'}], ports=['5060/sctp']), "ports[0]='5060/sctp' is not a port "
                                                                     "specification: invalid protocol 'sctp'"),
     (dict(targets=[{'address': '10.0.0.11'}], timeout=0), 'timeout=0 is out of range; set it to a number from '
