@@ -169,7 +169,7 @@ options:
   retention_days:
     description:
       - Days recordings are kept.
-      - 'Range: an integer from 1 to 3650.'
+      - 'Range: an integer from 0 to 3650.'
     type: int
     default: 30
   recording_disk_free_gb:
@@ -407,7 +407,7 @@ RULES = {
     'link_capacity_mbps': Number(0.1, 1000000),
     'recording_kbps': Number(1, 2000),
     'recorded_share': Number(0, 1),
-    'retention_days': Number(1, 3650, integer=True),
+    'retention_days': Number(0, 3650, integer=True),
     'recording_disk_free_gb': Number(0, 1000000000),
     'lb_listener_limit': Number(1, 65535, integer=True),
     'lb_signalling_listeners': Number(0, 65535, integer=True),

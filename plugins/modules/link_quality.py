@@ -125,7 +125,7 @@ EXAMPLES = r'''
       - {name: sip-phones, address: 198.51.100.20, max_delay_ms: 20, max_loss_percent: 1}
     method: auto
 
-- name: UDP echo against a port_listener listener (ICMP filtered on the path)
+- name: UDP echo against the echo listener of port_listener (ICMP filtered on the path)
   voiceops.platform.link_quality:
     targets: [10.20.0.13]
     method: udp
