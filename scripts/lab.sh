@@ -20,11 +20,30 @@ lab_secrets() {
   done
 }
 
+# OpenSIPS and FreeSWITCH come from the local vendor apt repository when there is one
+# (VOICEOPS_VENDOR_APT, mounted read-only at /srv/vendor-apt); without it their roles use the
+# vendors' repositories, which the lab's preflight finds unreachable: they are skipped, one line each.
+VENDOR_VARS="$VOICEOPS_CACHE/lab-vendor.yml"
+vendor_mount=()
+if [ -n "$VOICEOPS_VENDOR_APT" ]; then
+  vendor_mount=(--mount "type=bind,source=$VOICEOPS_VENDOR_APT,target=/srv/vendor-apt,readonly")
+fi
+
+lab_vendor_vars() {
+  if [ -n "$VOICEOPS_VENDOR_APT" ]; then
+    local src='{url: "file:/srv/vendor-apt", suite: "./", components: [], key_url: "", trusted: true, username: "", password: ""}'
+    printf -- '---\n# written by scripts/lab.sh: the local vendor apt repository (%s)\nopensips_install_source: %s\nfreeswitch_install_source: %s\n' \
+      "$VOICEOPS_VENDOR_APT" "$src" "$src" >"$VENDOR_VARS"
+  else
+    printf -- '---\n# written by scripts/lab.sh: no local vendor apt repository (VOICEOPS_VENDOR_APT)\n{}\n' >"$VENDOR_VARS"
+  fi
+}
+
 up() {
   "$TOP/scripts/host-setup.sh"
   activate_venv
   local h
-  for h in "${HOSTS[@]}"; do start_container "$h" "$NETWORK"; done
+  for h in "${HOSTS[@]}"; do start_container "$h" "$NETWORK" "${vendor_mount[@]}"; done
   wait_systemd "${HOSTS[@]}"
   converge
 }
@@ -32,8 +51,9 @@ up() {
 converge() {
   activate_venv
   lab_secrets
+  lab_vendor_vars
   cd "$TOP"
-  ansible-playbook -i inventory/lab playbooks/site.yml -e "@$SECRETS" "$@"
+  ansible-playbook -i inventory/lab playbooks/site.yml -e "@$SECRETS" -e "@$VENDOR_VARS" "$@"
   ansible-playbook -i inventory/lab scripts/lab_report.yml
 }
 
