@@ -278,6 +278,9 @@ def cmd_flowmgr(args):
     out = {}
     try:
         conn, peer = srv.accept()
+        while peer[0].startswith("127."):  # the readiness probe (wait_for), not FreeSWITCH
+            conn.close()
+            conn, peer = srv.accept()
         out["peer"] = peer[0]
         esl = Esl.__new__(Esl)
         esl.sock, esl.buf = conn, b""
@@ -286,6 +289,10 @@ def cmd_flowmgr(args):
         headers, _ = esl.read_message()
         out["channel_data"] = {k: headers.get(k) for k in (
             "Event-Name", "Channel-Name", "Caller-Destination-Number", "Caller-Context", "Channel-State")}
+        # As the flow manager ends a call: hang the channel up through the socket.
+        esl.send("sendmsg\ncall-command: execute\nexecute-app-name: hangup\nexecute-app-arg: NORMAL_CLEARING")
+        headers, _ = esl.read_message()
+        out["hangup_reply"] = headers.get("Reply-Text")
         conn.close()
     except (socket.timeout, EOFError, OSError) as exc:
         out["error"] = str(exc)
