@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """pika consumer for the call events FreeSWITCH's mod_amqp publishes.
 
 bind: declare a queue and bind it to the exchange with routing key '#'.

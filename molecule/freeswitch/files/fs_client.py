@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Real clients for the freeswitch scenario (standard library only).
 
 esl      - Event Socket client as Rocket.Chat uses it: auth, then `api` commands; prints JSON.
