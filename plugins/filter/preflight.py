@@ -49,10 +49,13 @@ def catalogue_groups(catalogue, groups):
 
 
 def _enabled(entry, role, defaults, overrides):
-    """False when the entry's enabled_var (a bool, or a list holding enabled_contains) turns it off."""
+    """False when the entry's enabled_var turns it off: a bool, a list that must hold
+    enabled_contains, or a value that must equal enabled_value."""
     if not entry.get('enabled_var'):
         return True
     value, _src = _lookup(entry['enabled_var'], role, defaults, overrides)
+    if 'enabled_value' in entry:
+        return str(value) == str(entry['enabled_value'])
     if 'enabled_contains' in entry:
         return isinstance(value, (list, tuple)) and entry['enabled_contains'] in value
     if isinstance(value, str):
