@@ -34,7 +34,7 @@ def main():
     out = []
     deadline = time.time() + args.wait
     while time.time() < deadline:
-        method, _, body = ch.basic_get(queue=args.queue, auto_ack=True)
+        method, _properties, body = ch.basic_get(queue=args.queue, auto_ack=True)
         if method is None:
             if any(e["event"] == "CHANNEL_HANGUP_COMPLETE" for e in out):
                 break
