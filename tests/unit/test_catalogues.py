@@ -50,13 +50,13 @@ def test_every_port_variable_of_every_role_is_in_the_port_catalogue():
     """Every port a role listens on. A port variable whose default is a reference to another
     variable ("{{ rabbitmq_amqp_port }}") names a port this role connects to: its owner lists it."""
     catalogue = _port_catalogue_vars()
-    missing = [name for role, defaults, _ in _roles() for name, value in defaults.items()
+    missing = [name for _role, defaults, _options in _roles() for name, value in defaults.items()
                if PORT_NAME.search(name) and not NOT_A_PORT.search(name) and name not in catalogue and '{{' not in str(value)]
     assert not missing, 'add these ports to roles/preflight/vars/ports.yml: %s' % missing
 
 
 def test_every_port_of_the_catalogue_is_a_role_variable():
-    defaults = {name for _, d, _ in _roles() for name in d}
+    defaults = {name for _role, d, _options in _roles() for name in d}
     assert not sorted(_port_catalogue_vars() - defaults)
 
 

@@ -104,7 +104,7 @@ def test_refused_in_the_first_play_naming_each_variable(results, case):
     assert re.search(r'problem\(s\) in the inventory; nothing was changed on any host', out), out[-4000:]
     # Nothing changed on any host.
     recap = RECAP.findall(out)
-    assert recap and all(changed == '0' for _, changed in recap), recap
+    assert recap and all(changed == '0' for _host, changed in recap), recap
     # One message per bad value, each naming its variable; no traceback.
     failure = out[out.index(STOP_TASK):]
     for pattern in case['expect']:
