@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """RTP helper of the opensips scenario (test only).
 
 rtp.py listen PORT OUTFILE SECONDS  - record the RTP packets arriving on PORT: {"count", "sources"}

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """SIP REGISTER over a secure WebSocket (RFC 7118), stdlib only - the opensips scenario's browser.
 
 sip_ws_register.py --connect IP --server-name NAME --ca CA.pem --path /sip --domain D --user U --password P
