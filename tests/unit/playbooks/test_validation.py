@@ -34,6 +34,7 @@ def _inventory(case, tmp):
         hosts['all']['children'][group] = {'hosts': {h: None for h in members}}
     with open(hosts_file, 'w', encoding='utf-8') as f:
         yaml.safe_dump(hosts, f)
+    os.makedirs(os.path.join(inv, 'host_vars'), exist_ok=True)
     for host, values in case.get('host_vars', {}).items():
         with open(os.path.join(inv, 'host_vars', host + '.yml'), 'w', encoding='utf-8') as f:
             yaml.safe_dump(values, f)
