@@ -1,14 +1,18 @@
 # voiceops.platform — developer commands. Every target sets up what it needs.
 SHELL := /bin/bash
 SCENARIO ?=
+# Inventory layout of the lab: lab (the seed's four servers) or a directory of inventory/ (e.g. scale_out).
+LAYOUT ?= lab
 
-.PHONY: help test setup lint sanity unit build molecule lab lab-down bench
+.PHONY: help test setup lint sanity unit build molecule lab lab-down lab-clean bench
 
 help:
 	@echo "make test                 - everything (host setup, lint, sanity, unit, build, molecule); ends with 'N passed, N failed'"
 	@echo "make lint|sanity|unit|build - one stage"
 	@echo "make molecule SCENARIO=x  - one molecule scenario (all when SCENARIO is empty)"
-	@echo "make lab / make lab-down  - the four lab containers with site.yml applied / removed"
+	@echo "make lab [LAYOUT=x]       - lab containers with site.yml then acceptance.yml applied; prints the verdict, the lab CA and secrets"
+	@echo "make lab-down             - remove the lab containers (keeps apt caches, lab CA, lab secrets: it says which)"
+	@echo "make lab-clean            - remove everything the lab created (containers, network, apt cache volumes, lab CA, secrets, logs)"
 	@echo "make bench                - converge, re-run and round-trip figures on the lab"
 
 test:
@@ -33,10 +37,13 @@ molecule:
 	@scripts/test.sh molecule $(SCENARIO)
 
 lab:
-	@scripts/lab.sh up
+	@LAYOUT=$(LAYOUT) scripts/lab.sh up
 
 lab-down:
 	@scripts/lab.sh down
+
+lab-clean:
+	@scripts/lab.sh clean
 
 bench:
 	@scripts/bench.sh
