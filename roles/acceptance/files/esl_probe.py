@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # Copyright: voiceops.platform contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Log in to FreeSWITCH's Event Socket as Rocket.Chat does and run `api list_users`.
