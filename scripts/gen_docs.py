@@ -1,6 +1,7 @@
-"""Render docs/secrets.md from docs/secrets.yml (the secrets catalogue).
+"""Render the generated docs: docs/secrets.md from docs/secrets.yml (the secrets catalogue) and
+docs/ports.md from roles/preflight/vars/ports.yml (the port catalogue) with the roles' defaults.
 
-Usage: python3 scripts/gen_docs.py [--check]   (--check: exit 1 when docs/secrets.md is out of date)
+Usage: python3 scripts/gen_docs.py [--check]   (--check: exit 1, naming the file, when one is out of date)
 """
 import os
 import sys
@@ -8,6 +9,62 @@ import sys
 import yaml
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
+
+
+def _cell(value):
+    text = '' if value is None else str(value)
+    return text.replace('|', '\\|').replace('\n', ' ')
+
+
+def _md_table(header, rows):
+    lines = ['| %s |' % ' | '.join(header), '|%s|' % '|'.join(['---'] * len(header))]
+    for row in rows:
+        lines.append('| %s |' % ' | '.join(_cell(v) for v in row))
+    return lines
+
+
+def _load(path):
+    with open(path, encoding='utf-8') as f:
+        return yaml.safe_load(f)
+
+
+def ports_markdown(catalogue, defaults):
+    """docs/ports.md: the catalogue with the role defaults, per group."""
+    out = ['# Ports', '',
+           '<!-- Generated from roles/preflight/vars/ports.yml and the roles\' defaults/main.yml by',
+           '     python3 scripts/gen_docs.py (do not edit by hand; a unit test fails when this file is out of date). -->',
+           '',
+           'Every port of the stack, per host group, as the preflight role checks it. The port is the role',
+           'variable named here: set it in the inventory to move the port; the preflight, the role and this',
+           'table follow. `exposure`: public (users, phones, the Internet), private (between the servers, on',
+           'the VLAN), loopback (this host only: checked free, not probed from the peers).', '']
+    for group in catalogue or {}:
+        out.append('## %s' % group)
+        out.append('')
+        rows = []
+        for entry in catalogue[group] or []:
+            protos = entry.get('proto') or 'tcp'
+            protos = '+'.join(protos) if isinstance(protos, (list, tuple)) else protos
+            role = entry.get('role')
+            role_defaults = (defaults or {}).get(role) or {}
+            if 'var_min' in entry:
+                var = '`%s`..`%s`' % (entry['var_min'], entry['var_max'])
+                value = '%s-%s' % (role_defaults.get(entry['var_min'], '?'), role_defaults.get(entry['var_max'], '?'))
+            elif 'var' in entry:
+                var = '`%s`' % entry['var']
+                value = str(role_defaults.get(entry['var'], '?'))
+            else:
+                var = '(fixed)'
+                value = str(entry.get('port'))
+            exposure = entry.get('exposure', 'private')
+            if entry.get('address_var'):
+                exposure += ' (loopback when `%s` is, default %s)' % (
+                    entry['address_var'], role_defaults.get(entry['address_var'], '?'))
+            rows.append((entry.get('component'), '%s/%s' % (value, protos), var, role, exposure,
+                         entry.get('purpose', '')))
+        out.extend(_md_table(['component', 'default', 'variable', 'role', 'exposure', 'purpose'], rows))
+        out.append('')
+    return '\n'.join(out)
 
 
 def secrets_markdown(catalogue):
@@ -36,16 +93,34 @@ def secrets_markdown(catalogue):
     return '\n'.join(lines) + '\n'
 
 
+def ports_doc():
+    catalogue = _load(os.path.join(TOP, 'roles', 'preflight', 'vars', 'ports.yml'))['__preflight_port_catalogue']
+    defaults = {}
+    for role in sorted(set(e.get('role') for entries in catalogue.values() for e in entries if e.get('role'))):
+        path = os.path.join(TOP, 'roles', role, 'defaults', 'main.yml')
+        defaults[role] = _load(path) if os.path.isfile(path) else None
+    return ports_markdown(catalogue, defaults) + '\n'
+
+
 def main():
-    with open(os.path.join(TOP, 'docs', 'secrets.yml'), encoding='utf-8') as f:
-        text = secrets_markdown(yaml.safe_load(f))
-    path = os.path.join(TOP, 'docs', 'secrets.md')
-    if '--check' in sys.argv:
+    docs = {
+        os.path.join(TOP, 'docs', 'secrets.md'): secrets_markdown(_load(os.path.join(TOP, 'docs', 'secrets.yml'))),
+        os.path.join(TOP, 'docs', 'ports.md'): ports_doc(),
+    }
+    stale = []
+    for path, text in docs.items():
         with open(path, encoding='utf-8') as f:
-            return 0 if f.read() == text else 1
-    with open(path, 'w', encoding='utf-8') as f:
-        f.write(text)
-    return 0
+            current = f.read()
+        if current == text:
+            continue
+        if '--check' in sys.argv:
+            stale.append(os.path.relpath(path, TOP))
+            continue
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write(text)
+    for path in stale:
+        print('%s is out of date: run python3 scripts/gen_docs.py' % path)
+    return 1 if stale else 0
 
 
 if __name__ == '__main__':

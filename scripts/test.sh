@@ -92,6 +92,11 @@ run_molecule() {
     read -r rc secs <"$logs/$s.rc"
     echo "=== RUN  molecule:$s"
     cat "$logs/$s.log"
+    # A deprecation is fixed when it appears, not left to pile up: it fails the scenario.
+    if [ "$rc" -eq 0 ] && grep -q '\[DEPRECATION WARNING\]' "$logs/$s.log"; then
+      echo "deprecation warnings in molecule:$s (fix them):"; grep -A2 '\[DEPRECATION WARNING\]' "$logs/$s.log" | sort -u
+      rc=1
+    fi
     if [ "$rc" -eq 0 ]; then
       passed=$((passed + 1)); echo "=== PASS molecule:$s (${secs}s)"
       if [ -s "$logs/$s.skips" ]; then

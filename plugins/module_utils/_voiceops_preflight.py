@@ -2,9 +2,10 @@
 # Copyright (c) voiceops.platform contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Filters of the preflight role: port catalogue resolution, aggregation, report rendering.
+"""The preflight's pure logic: port catalogue resolution, repository targets, one verdict, one report.
 
-Pure Python (no host access), unit-tested in tests/unit/plugins/filter/.
+No host access and no Ansible import: used by the action plugins preflight_resolve and
+preflight_verdict, unit-tested in tests/unit/plugins/module_utils/test_preflight.py.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -42,6 +43,12 @@ def _port(value, name):
     return port
 
 
+def _truthy(value):
+    if isinstance(value, str):
+        return value.strip().lower() in ('true', 'yes', 'on', '1')
+    return bool(value)
+
+
 def catalogue_groups(catalogue, groups):
     """The catalogue groups that apply to a host, in catalogue order (all included)."""
     wanted = set(groups or []) | set(['all'])
@@ -58,9 +65,7 @@ def _enabled(entry, role, defaults, overrides):
         return str(value) == str(entry['enabled_value'])
     if 'enabled_contains' in entry:
         return isinstance(value, (list, tuple)) and entry['enabled_contains'] in value
-    if isinstance(value, str):
-        return value.strip().lower() in ('true', 'yes', 'on', '1')
-    return bool(value)
+    return _truthy(value)
 
 
 def resolve_entry(entry, defaults, overrides, group):
@@ -117,7 +122,7 @@ def resolve_entry(entry, defaults, overrides, group):
     return out
 
 
-def preflight_ports(catalogue, groups, defaults, overrides):
+def resolve_ports(catalogue, groups, defaults, overrides):
     """Every port of the host's groups, resolved; duplicates (same spec) merged."""
     out = []
     seen = {}
@@ -135,7 +140,7 @@ def preflight_ports(catalogue, groups, defaults, overrides):
     return out
 
 
-def preflight_missing_roles(catalogue, groups, defaults):
+def missing_roles(catalogue, groups, defaults):
     """Roles named by the host's catalogue groups whose defaults were not found (role not present)."""
     missing = []
     for group in catalogue_groups(catalogue, groups):
@@ -146,7 +151,7 @@ def preflight_missing_roles(catalogue, groups, defaults):
     return missing
 
 
-def preflight_port_specs(entries, probed_only=False):
+def port_specs(entries, probed_only=False):
     """The port_probe specs of resolved entries; probed_only drops the loopback ones."""
     specs = []
     for item in entries or []:
@@ -157,7 +162,7 @@ def preflight_port_specs(entries, probed_only=False):
     return specs
 
 
-def preflight_expected_processes(entries):
+def expected_processes(entries):
     """Process names allowed to hold the host's ports (the services the roles install)."""
     names = []
     for item in entries or []:
@@ -175,7 +180,7 @@ def _worst(statuses):
     return worst
 
 
-def preflight_aggregate(hosts, capacity=None, repositories=None, environment='production'):
+def aggregate(hosts, capacity=None, repositories=None, environment='production'):
     """One verdict from every module result.
 
     hosts: host name -> {module name: module result with 'checks'}.
@@ -261,26 +266,68 @@ def failure_line(record):
     return line
 
 
-def preflight_failure_lines(aggregate):
-    """The failure lines of an aggregate, one per failed requirement."""
-    return [failure_line(r) for r in (aggregate or {}).get('failures') or []]
+def failure_lines(result):
+    """The failure lines of an aggregate() result, one per failed requirement."""
+    return [failure_line(r) for r in (result or {}).get('failures') or []]
+
+
+def repository_targets(catalogue, groups, lookup):
+    """The vendor repositories a host installs from: [{component, url, credentials, enable_hint}].
+
+    catalogue: vars/repositories.yml entries. lookup(name) gives the host's effective value of a
+    variable (inventory, else the role default), None when unknown. An install-source dict
+    (source_var) is probed at its Release file unless it is local (file:); a method entry
+    (method_var/method/url_var) when the host's method is that one.
+    """
+    wanted = set(groups or []) | set(['all'])
+    out = []
+    for entry in catalogue or []:
+        if not wanted.intersection(entry.get('groups') or []):
+            continue
+        if entry.get('source_var'):
+            source = lookup(entry['source_var'])
+            source = source if isinstance(source, dict) else {}
+            base = str(source.get('url') or '').rstrip('/')
+            suite = str(source.get('suite') or '')
+            if not (base.startswith('http://') or base.startswith('https://')):
+                continue
+            url = base + ('/' + suite + 'Release' if suite.endswith('/') else '/dists/' + suite + '/Release')
+            credentials = list(entry.get('credentials') or []) if str(source.get('username') or '') else []
+        else:
+            if str(lookup(entry.get('method_var')) or '') != str(entry.get('method')):
+                continue
+            url = str(lookup(entry.get('url_var')) or '')
+            credentials = list(entry.get('credentials') or [])
+        out.append({'component': entry.get('component') or entry.get('role'), 'url': url,
+                    'credentials': credentials, 'enable_hint': entry.get('enable_hint')})
+    return out
+
+
+def recording_free_gb(enabled, directory, mounts):
+    """Free space (GB) of the filesystem holding directory, from Ansible's mount facts; None when
+    recording is off or no mount holds it."""
+    if not _truthy(enabled):
+        return None
+    best_len, best_bytes = -1, None
+    target = str(directory or '').rstrip('/') + '/'
+    for mount in mounts or []:
+        if not isinstance(mount, dict) or 'mount' not in mount:
+            continue
+        prefix = str(mount['mount']).rstrip('/') + '/'
+        if target.startswith(prefix) and len(prefix) > best_len:
+            best_len, best_bytes = len(prefix), mount.get('size_available')
+    if best_bytes is None:
+        return None
+    return round(float(best_bytes) / 1e9, 1)
 
 
 # ---------------------------------------------------------------------------
 # report
 # ---------------------------------------------------------------------------
 
-def _cell(value):
-    text = '' if value is None else str(value)
-    return text.replace('|', '\\|').replace('\n', ' ')
-
-
-def _md_table(header, rows):
-    lines = ['| %s |' % ' | '.join(header), '|%s|' % '|'.join(['---'] * len(header))]
-    for row in rows:
-        lines.append('| %s |' % ' | '.join(_cell(v) for v in row))
-    return lines
-
+# ---------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------
 
 def matrix_rows(matrix):
     """(source, destination, port, state, detail) rows of a port matrix, sorted."""
@@ -340,92 +387,97 @@ def _plan_rows(capacity):
     return [(k, plan[k]) for k in sorted(plan)]
 
 
-def preflight_report_markdown(data):
-    """The report as Markdown.
+def report_blocks(data):
+    """The report's content, once: a list of blocks that render_markdown and render_html turn into text.
 
     data: {generated, environment, aggregate, hosts: {name: {groups, address, ports}}, matrix, ranges,
-    capacity, missing_roles}.
+    capacity, missing_roles}. Blocks: ('title', text), ('meta', [text]), ('verdict', status, counts),
+    ('heading', text), ('list', [text], text when empty), ('table', header, rows, status columns),
+    ('grid', columns, rows) (HTML only: the matrix as a coloured grid), ('text', text).
     """
     data = data or {}
     agg = data.get('aggregate') or {}
     counts = agg.get('counts') or {}
-    out = ['# Preflight report', '']
-    out.append('- generated: %s' % data.get('generated', ''))
-    out.append('- environment: %s' % data.get('environment', ''))
-    out.append('- verdict: **%s** (%s)' % (
-        str(agg.get('verdict', 'pass')).upper(),
-        ', '.join('%d %s' % (counts.get(s, 0), s) for s in ('fail', 'warn', 'pass', 'skip'))))
-    out.append('')
-    out.append('## Failed requirements')
-    out.append('')
-    lines = preflight_failure_lines(agg)
-    out.extend(['- %s' % line for line in lines] or ['None.'])
-    out.append('')
+    verdict = agg.get('verdict', 'pass')
+    blocks = [('title', 'Preflight report'),
+              ('meta', ['generated: %s' % data.get('generated', ''), 'environment: %s' % data.get('environment', '')]),
+              ('verdict', verdict, ', '.join('%d %s' % (counts.get(s, 0), s) for s in ('fail', 'warn', 'pass', 'skip')))]
+    blocks += [('heading', 'Failed requirements'), ('list', failure_lines(agg), 'None.')]
     if agg.get('warnings'):
-        out.append('## Warnings')
-        out.append('')
-        out.extend('- %s' % failure_line(w) for w in agg['warnings'])
-        out.append('')
+        blocks += [('heading', 'Warnings'), ('list', [failure_line(w) for w in agg['warnings']], 'None.')]
     if agg.get('skipped'):
-        out.append('## Skipped (lab)')
-        out.append('')
-        out.extend('- SKIPPED %s on %s: %s. To enable: %s.' % (s.get('component'), s.get('host'),
-                                                               s.get('message'), s.get('fix'))
-                   for s in agg['skipped'])
-        out.append('')
-    out.append('## Hosts and ports')
-    out.append('')
+        blocks += [('heading', 'Skipped (lab)'), ('list', [
+            'SKIPPED %s on %s: %s. To enable: %s.' % (s.get('component'), s.get('host'), s.get('message'), s.get('fix'))
+            for s in agg['skipped']], 'None.')]
     rows = []
     for name in sorted(data.get('hosts') or {}):
         host = data['hosts'][name] or {}
         for port in host.get('ports') or []:
             rows.append((name, ', '.join(host.get('groups') or []), port.get('spec'), port.get('component'),
                          port.get('exposure'), port.get('var') or 'fixed', port.get('source')))
-    out.extend(_md_table(['host', 'groups', 'port', 'component', 'exposure', 'variable', 'value from'], rows))
+    blocks += [('heading', 'Hosts and ports'),
+               ('table', ['host', 'groups', 'port', 'component', 'exposure', 'variable', 'value from'], rows, ())]
     if data.get('missing_roles'):
-        out.append('')
-        out.append('Not checked (role not in this collection yet): %s.' % ', '.join(data['missing_roles']))
-    out.append('')
-    out.append('## Port matrix')
-    out.append('')
-    out.extend(_md_table(['source', 'destination', 'port', 'state', 'detail'], matrix_rows(data.get('matrix'))))
+        blocks.append(('text', 'Not checked (role not in this collection yet): %s.' % ', '.join(data['missing_roles'])))
+    columns, grid = matrix_grid(data.get('matrix'))
+    blocks += [('heading', 'Port matrix'), ('grid', columns, grid),
+               ('table', ['source', 'destination', 'port', 'state', 'detail'], matrix_rows(data.get('matrix')), (3,))]
     if data.get('ranges'):
-        out.append('')
-        out.append('Ranges are probed at both ends and a sample:')
-        out.append('')
         seen = []
         for item in data['ranges']:
-            text = '- %s %s: %s of %s ports probed (%s)' % (
+            text = '%s %s: %s of %s ports probed (%s)' % (
                 item.get('destination', ''), item.get('range'), item.get('probed'), item.get('size'),
                 ', '.join(str(p) for p in item.get('ports') or []))
             if text not in seen:
                 seen.append(text)
-        out.extend(seen)
-    out.append('')
-    out.append('## Capacity plan')
-    out.append('')
-    out.extend(_md_table(['figure', 'value'], _plan_rows(data.get('capacity'))))
+        blocks += [('text', 'Ranges are probed at both ends and a sample:'), ('list', seen, '')]
+    blocks += [('heading', 'Capacity plan'), ('table', ['figure', 'value'], _plan_rows(data.get('capacity')), ())]
     servers = (data.get('capacity') or {}).get('media_servers') or []
     if servers:
-        out.append('')
-        out.extend(_md_table(['media server', 'RTP range', 'ports', 'needed', 'calls capacity', 'status'],
-                             [(s.get('name'), '%s-%s' % (s.get('rtp_port_min'), s.get('rtp_port_max')),
-                               s.get('rtp_ports_configured'), s.get('rtp_ports_needed'), s.get('calls_capacity'),
-                               s.get('status')) for s in servers]))
-    out.append('')
+        blocks.append(('table', ['media server', 'RTP range', 'ports', 'needed', 'calls capacity', 'status'],
+                       [(s.get('name'), '%s-%s' % (s.get('rtp_port_min'), s.get('rtp_port_max')),
+                         s.get('rtp_ports_configured'), s.get('rtp_ports_needed'), s.get('calls_capacity'),
+                         s.get('status')) for s in servers], (5,)))
     cap_checks = [c for c in agg.get('checks') or [] if c.get('module') == 'capacity_plan']
     if cap_checks:
-        out.extend(_md_table(['check', 'status', 'measured', 'required', 'detail'],
-                             [(c.get('name'), c.get('status'), c.get('measured'), c.get('required'),
-                               c.get('message')) for c in cap_checks]))
-        out.append('')
-    out.append('## Per-host requirements')
-    out.append('')
-    out.extend(_md_table(['host', 'module', 'check', 'subject', 'status', 'measured', 'required', 'detail'],
-                         [(c.get('host'), c.get('module'), c.get('name'), c.get('subject', ''), c.get('status'),
-                           c.get('measured'), c.get('required'), c.get('message')) for c in _host_rows(data)]))
-    out.append('')
-    return '\n'.join(out)
+        blocks.append(('table', ['check', 'status', 'measured', 'required', 'detail'],
+                       [(c.get('name'), c.get('status'), c.get('measured'), c.get('required'), c.get('message'))
+                        for c in cap_checks], (1,)))
+    blocks += [('heading', 'Per-host requirements'),
+               ('table', ['host', 'module', 'check', 'subject', 'status', 'measured', 'required', 'detail'],
+                [(c.get('host'), c.get('module'), c.get('name'), c.get('subject', ''), c.get('status'),
+                  c.get('measured'), c.get('required'), c.get('message')) for c in _host_rows(data)], (4,))]
+    return blocks
+
+
+def _cell(value):
+    text = '' if value is None else str(value)
+    return text.replace('|', '\\|').replace('\n', ' ')
+
+
+def render_markdown(blocks):
+    """The report blocks as Markdown."""
+    out = []
+    for block in blocks:
+        kind = block[0]
+        if kind == 'title':
+            out += ['# %s' % block[1], '']
+        elif kind == 'meta':
+            out += ['- %s' % line for line in block[1]]
+        elif kind == 'verdict':
+            out += ['- verdict: **%s** (%s)' % (str(block[1]).upper(), block[2]), '']
+        elif kind == 'heading':
+            out += ['## %s' % block[1], '']
+        elif kind == 'list':
+            out += ['- %s' % item for item in block[1]] or [block[2]]
+            out.append('')
+        elif kind == 'table':
+            out += ['| %s |' % ' | '.join(block[1]), '|%s|' % '|'.join(['---'] * len(block[1]))]
+            out += ['| %s |' % ' | '.join(_cell(v) for v in row) for row in block[2]]
+            out.append('')
+        elif kind == 'text':
+            out += [block[1], '']
+    return '\n'.join(out).rstrip('\n') + '\n'
 
 
 _COLOURS = {
@@ -448,133 +500,42 @@ def _status_cell(value):
     return '<td style="background:%s">%s</td>' % (_COLOURS.get(value, '#ffffff'), _e(value if value else '-'))
 
 
-def _html_table(header, rows, status_columns=()):
-    out = ['<table><tr>%s</tr>' % ''.join('<th>%s</th>' % _e(h) for h in header)]
-    for row in rows:
-        cells = []
-        for index, value in enumerate(row):
-            cells.append(_status_cell(value) if index in status_columns else '<td>%s</td>' % _e(value))
-        out.append('<tr>%s</tr>' % ''.join(cells))
-    out.append('</table>')
-    return out
-
-
-def preflight_report_html(data):
-    """The report as one self-contained HTML page (inline CSS, no external resource)."""
-    data = data or {}
-    agg = data.get('aggregate') or {}
-    verdict = agg.get('verdict', 'pass')
-    out = ['<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">',
-           '<title>Preflight report</title><style>%s</style></head><body>' % _CSS,
-           '<h1>Preflight report</h1>',
-           '<p>generated %s, environment %s</p>' % (_e(data.get('generated')), _e(data.get('environment'))),
-           '<p class="verdict" style="background:%s">verdict: %s</p>' % (
-               _COLOURS.get(verdict, '#fff'), _e(str(verdict).upper()))]
-    out.append('<h2>Failed requirements</h2>')
-    lines = preflight_failure_lines(agg)
-    out.append('<ul>%s</ul>' % ''.join('<li>%s</li>' % _e(line) for line in lines) if lines else '<p>None.</p>')
-    if agg.get('warnings'):
-        out.append('<h2>Warnings</h2>')
-        out.append('<ul>%s</ul>' % ''.join('<li>%s</li>' % _e(failure_line(w)) for w in agg['warnings']))
-    if agg.get('skipped'):
-        out.append('<h2>Skipped (lab)</h2>')
-        out.append('<ul>%s</ul>' % ''.join('<li>SKIPPED %s on %s: %s. To enable: %s.</li>' % (
-            _e(s.get('component')), _e(s.get('host')), _e(s.get('message')), _e(s.get('fix')))
-            for s in agg['skipped']))
-    out.append('<h2>Port matrix</h2>')
-    columns, rows = matrix_grid(data.get('matrix'))
-    if columns:
-        out.append('<table class="matrix"><tr><th>source \\ destination</th>%s</tr>' % ''.join(
-            '<th class="rot">%s %s</th>' % (_e(d), _e(k)) for d, k in columns))
-        for source, cells in rows:
-            out.append('<tr><th>%s</th>%s</tr>' % (_e(source), ''.join(_status_cell(c) for c in cells)))
-        out.append('</table>')
-        out.append('<p>%s</p>' % ' '.join('<span style="background:%s;padding:2px 6px">%s</span>' % (
-            _COLOURS[s], s) for s in ('open', 'in_use', 'filtered', 'rejected')))
-    else:
-        out.append('<p>No port was probed.</p>')
-    out.extend(_html_table(['source', 'destination', 'port', 'state', 'detail'], matrix_rows(data.get('matrix')),
-                           status_columns=(3,)))
-    out.append('<h2>Hosts and ports</h2>')
-    rows = []
-    for name in sorted(data.get('hosts') or {}):
-        host = data['hosts'][name] or {}
-        for port in host.get('ports') or []:
-            rows.append((name, ', '.join(host.get('groups') or []), port.get('spec'), port.get('component'),
-                         port.get('exposure'), port.get('var') or 'fixed', port.get('source')))
-    out.extend(_html_table(['host', 'groups', 'port', 'component', 'exposure', 'variable', 'value from'], rows))
-    out.append('<h2>Capacity plan</h2>')
-    out.extend(_html_table(['figure', 'value'], _plan_rows(data.get('capacity'))))
-    servers = (data.get('capacity') or {}).get('media_servers') or []
-    if servers:
-        out.extend(_html_table(['media server', 'RTP range', 'ports', 'needed', 'calls capacity', 'status'],
-                               [(s.get('name'), '%s-%s' % (s.get('rtp_port_min'), s.get('rtp_port_max')),
-                                 s.get('rtp_ports_configured'), s.get('rtp_ports_needed'), s.get('calls_capacity'),
-                                 s.get('status')) for s in servers], status_columns=(5,)))
-    cap_checks = [c for c in agg.get('checks') or [] if c.get('module') == 'capacity_plan']
-    out.extend(_html_table(['check', 'status', 'measured', 'required', 'detail'],
-                           [(c.get('name'), c.get('status'), c.get('measured'), c.get('required'), c.get('message'))
-                            for c in cap_checks], status_columns=(1,)))
-    out.append('<h2>Per-host requirements</h2>')
-    out.extend(_html_table(['host', 'module', 'check', 'subject', 'status', 'measured', 'required', 'detail'],
-                           [(c.get('host'), c.get('module'), c.get('name'), c.get('subject', ''), c.get('status'),
-                             c.get('measured'), c.get('required'), c.get('message')) for c in _host_rows(data)],
-                           status_columns=(4,)))
+def render_html(blocks):
+    """The report blocks as one self-contained HTML page (inline CSS, no external resource)."""
+    out = ['<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">']
+    for block in blocks:
+        kind = block[0]
+        if kind == 'title':
+            out += ['<title>%s</title><style>%s</style></head><body>' % (_e(block[1]), _CSS), '<h1>%s</h1>' % _e(block[1])]
+        elif kind == 'meta':
+            out.append('<p>%s</p>' % ', '.join(_e(line) for line in block[1]))
+        elif kind == 'verdict':
+            out.append('<p class="verdict" style="background:%s">verdict: %s (%s)</p>' % (
+                _COLOURS.get(block[1], '#fff'), _e(str(block[1]).upper()), _e(block[2])))
+        elif kind == 'heading':
+            out.append('<h2>%s</h2>' % _e(block[1]))
+        elif kind == 'list':
+            out.append('<ul>%s</ul>' % ''.join('<li>%s</li>' % _e(item) for item in block[1])
+                       if block[1] else '<p>%s</p>' % _e(block[2]))
+        elif kind == 'table':
+            out.append('<table><tr>%s</tr>' % ''.join('<th>%s</th>' % _e(h) for h in block[1]))
+            for row in block[2]:
+                out.append('<tr>%s</tr>' % ''.join(_status_cell(v) if i in block[3] else '<td>%s</td>' % _e(v)
+                                                   for i, v in enumerate(row)))
+            out.append('</table>')
+        elif kind == 'grid':
+            columns, rows = block[1], block[2]
+            if not columns:
+                out.append('<p>No port was probed.</p>')
+                continue
+            out.append('<table class="matrix"><tr><th>source \\ destination</th>%s</tr>' % ''.join(
+                '<th class="rot">%s %s</th>' % (_e(d), _e(k)) for d, k in columns))
+            for source, cells in rows:
+                out.append('<tr><th>%s</th>%s</tr>' % (_e(source), ''.join(_status_cell(c) for c in cells)))
+            out.append('</table>')
+            out.append('<p>%s</p>' % ' '.join('<span style="background:%s;padding:2px 6px">%s</span>' % (
+                _COLOURS[s], s) for s in ('open', 'in_use', 'filtered', 'rejected')))
+        elif kind == 'text':
+            out.append('<p>%s</p>' % _e(block[1]))
     out.append('</body></html>')
     return '\n'.join(out) + '\n'
-
-
-def preflight_ports_markdown(catalogue, defaults):
-    """docs/ports.md: the catalogue with the role defaults, per group."""
-    out = ['# Ports', '',
-           '<!-- Generated from roles/preflight/vars/ports.yml and the roles\' defaults/main.yml by',
-           '     VOICEOPS_WRITE_PORTS_DOC=1 python -m pytest tests/unit/plugins/filter/test_ports_doc.py',
-           '     (do not edit by hand; the unit test fails when this file is out of date). -->', '',
-           'Every port of the stack, per host group, as the preflight role checks it. The port is the role',
-           'variable named here: set it in the inventory to move the port; the preflight, the role and this',
-           'table follow. `exposure`: public (users, phones, the Internet), private (between the servers, on',
-           'the VLAN), loopback (this host only: checked free, not probed from the peers).', '']
-    for group in catalogue or {}:
-        out.append('## %s' % group)
-        out.append('')
-        rows = []
-        for entry in catalogue[group] or []:
-            protos = entry.get('proto') or 'tcp'
-            protos = '+'.join(protos) if isinstance(protos, (list, tuple)) else protos
-            role = entry.get('role')
-            role_defaults = (defaults or {}).get(role) or {}
-            if 'var_min' in entry:
-                var = '`%s`..`%s`' % (entry['var_min'], entry['var_max'])
-                value = '%s-%s' % (role_defaults.get(entry['var_min'], '?'), role_defaults.get(entry['var_max'], '?'))
-            elif 'var' in entry:
-                var = '`%s`' % entry['var']
-                value = str(role_defaults.get(entry['var'], '?'))
-            else:
-                var = '(fixed)'
-                value = str(entry.get('port'))
-            exposure = entry.get('exposure', 'private')
-            if entry.get('address_var'):
-                exposure += ' (loopback when `%s` is, default %s)' % (
-                    entry['address_var'], role_defaults.get(entry['address_var'], '?'))
-            rows.append((entry.get('component'), '%s/%s' % (value, protos), var, role, exposure,
-                         entry.get('purpose', '')))
-        out.extend(_md_table(['component', 'default', 'variable', 'role', 'exposure', 'purpose'], rows))
-        out.append('')
-    return '\n'.join(out)
-
-
-class FilterModule(object):
-    """The preflight role's filters."""
-
-    def filters(self):
-        return {
-            'preflight_ports': preflight_ports,
-            'preflight_missing_roles': preflight_missing_roles,
-            'preflight_port_specs': preflight_port_specs,
-            'preflight_expected_processes': preflight_expected_processes,
-            'preflight_aggregate': preflight_aggregate,
-            'preflight_failure_lines': preflight_failure_lines,
-            'preflight_report_markdown': preflight_report_markdown,
-            'preflight_report_html': preflight_report_html,
-            'preflight_ports_markdown': preflight_ports_markdown,
-        }

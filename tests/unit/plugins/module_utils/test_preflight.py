@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.voiceops.platform.plugins.filter import preflight as pf
+from ansible_collections.voiceops.platform.plugins.module_utils import _voiceops_preflight as pf
 
 CATALOGUE = {
     'telephony': [
@@ -41,7 +41,7 @@ DEFAULTS = {
 
 
 def test_ports_of_a_telephony_host_from_defaults():
-    entries = pf.preflight_ports(CATALOGUE, ['telephony'], DEFAULTS, {'preflight_sip_port': 5060})
+    entries = pf.resolve_ports(CATALOGUE, ['telephony'], DEFAULTS, {'preflight_sip_port': 5060})
     specs = [e['spec'] for e in entries]
     assert specs == ['5060/tcp', '5060/udp', '10000-50000/udp', '2223/udp', '8301/tcp', '8301/udp']
     rtp = entries[2]
@@ -51,10 +51,10 @@ def test_ports_of_a_telephony_host_from_defaults():
 
 
 def test_inventory_value_wins_over_the_role_default():
-    entries = pf.preflight_ports(CATALOGUE, ['telephony'], DEFAULTS,
-                                 {'preflight_sip_port': '5080', 'rtpengine_port_min': 20000,
-                                  'rtpengine_port_max': '20046', 'rtpengine_listen_ng_address': '10.0.0.5'})
-    specs = pf.preflight_port_specs(entries)
+    entries = pf.resolve_ports(CATALOGUE, ['telephony'], DEFAULTS,
+                               {'preflight_sip_port': '5080', 'rtpengine_port_min': 20000,
+                                'rtpengine_port_max': '20046', 'rtpengine_listen_ng_address': '10.0.0.5'})
+    specs = pf.port_specs(entries)
     assert '5080/udp' in specs and '20000-20046/udp' in specs
     ng = [e for e in entries if e['var'] == 'rtpengine_listen_ng_port'][0]
     assert ng['exposure'] == 'private'
@@ -62,42 +62,42 @@ def test_inventory_value_wins_over_the_role_default():
 
 
 def test_probe_specs_drop_loopback_ports():
-    entries = pf.preflight_ports(CATALOGUE, ['telephony'], DEFAULTS, {'preflight_sip_port': 5060})
-    assert '2223/udp' in pf.preflight_port_specs(entries)
-    assert '2223/udp' not in pf.preflight_port_specs(entries, True)
+    entries = pf.resolve_ports(CATALOGUE, ['telephony'], DEFAULTS, {'preflight_sip_port': 5060})
+    assert '2223/udp' in pf.port_specs(entries)
+    assert '2223/udp' not in pf.port_specs(entries, True)
 
 
 def test_missing_role_is_skipped_and_reported():
-    entries = pf.preflight_ports(CATALOGUE, ['database'], DEFAULTS, {})
+    entries = pf.resolve_ports(CATALOGUE, ['database'], DEFAULTS, {})
     assert [e['spec'] for e in entries] == ['5672/tcp', '4369/tcp', '8301/tcp', '8301/udp']
-    assert pf.preflight_missing_roles(CATALOGUE, ['database'], DEFAULTS) == ['missing_role']
+    assert pf.missing_roles(CATALOGUE, ['database'], DEFAULTS) == ['missing_role']
     # A fixed port of a role that is not there is not checked either.
-    entries = pf.preflight_ports(CATALOGUE, ['database'], {'rabbitmq': None}, {})
+    entries = pf.resolve_ports(CATALOGUE, ['database'], {'rabbitmq': None}, {})
     assert [e['spec'] for e in entries] == []
 
 
 def test_duplicates_merge_processes():
     catalogue = {'a': [{'role': 'r', 'var': 'p', 'processes': ['x']}],
                  'b': [{'role': 'r', 'var': 'p', 'processes': ['y']}]}
-    entries = pf.preflight_ports(catalogue, ['a', 'b'], {'r': {'p': 1}}, {})
+    entries = pf.resolve_ports(catalogue, ['a', 'b'], {'r': {'p': 1}}, {})
     assert len(entries) == 1 and entries[0]['processes'] == ['x', 'y']
-    assert pf.preflight_expected_processes(entries) == ['x', 'y']
+    assert pf.expected_processes(entries) == ['x', 'y']
 
 
 @pytest.mark.parametrize('value', ['abc', 0, 70000, '', [1]])
 def test_malformed_port_values_are_rejected(value):
     with pytest.raises(ValueError):
-        pf.preflight_ports({'all': [{'role': 'r', 'var': 'p'}]}, [], {'r': {'p': value}}, {})
+        pf.resolve_ports({'all': [{'role': 'r', 'var': 'p'}]}, [], {'r': {'p': value}}, {})
 
 
 def test_null_port_variable_is_not_checked():
-    assert pf.preflight_ports({'all': [{'role': 'r', 'var': 'p'}]}, [], {'r': {'p': None}}, {}) == []
+    assert pf.resolve_ports({'all': [{'role': 'r', 'var': 'p'}]}, [], {'r': {'p': None}}, {}) == []
 
 
 def test_inverted_range_is_rejected():
     with pytest.raises(ValueError, match='below'):
-        pf.preflight_ports(CATALOGUE, ['telephony'], DEFAULTS,
-                           {'preflight_sip_port': 5060, 'rtpengine_port_min': 30000, 'rtpengine_port_max': 20000})
+        pf.resolve_ports(CATALOGUE, ['telephony'], DEFAULTS,
+                         {'preflight_sip_port': 5060, 'rtpengine_port_min': 30000, 'rtpengine_port_max': 20000})
 
 
 def _check(name, status, **kw):
@@ -119,10 +119,10 @@ def test_aggregate_groups_identical_failures_and_formats_lines():
                                                 message='no answer before the timeout', fix='allow 5432/tcp')]},
                'l2_adjacency': None},
     }
-    agg = pf.preflight_aggregate(hosts, None, [], 'production')
+    agg = pf.aggregate(hosts, None, [], 'production')
     assert agg['verdict'] == 'fail'
     assert agg['counts']['fail'] == 3
-    lines = pf.preflight_failure_lines(agg)
+    lines = pf.failure_lines(agg)
     assert lines[0] == ('memory on h1, h2: measured 900, required >= 1024 MiB. MemTotal 900 MiB. '
                         'Fix: add memory.')
     assert lines[1].startswith('port_reachable on h2 [h2 -> h1 5432/tcp]: measured filtered, required open.')
@@ -130,10 +130,10 @@ def test_aggregate_groups_identical_failures_and_formats_lines():
 
 def test_aggregate_repositories_fail_in_production_skip_in_lab():
     problems = [{'component': 'vendor', 'host': 'h1', 'problem': 'credentials not set: tok', 'fix': 'set tok'}]
-    agg = pf.preflight_aggregate({}, None, problems, 'production')
+    agg = pf.aggregate({}, None, problems, 'production')
     assert agg['verdict'] == 'fail'
-    assert pf.preflight_failure_lines(agg) == ['vendor on h1: credentials not set: tok. Fix: set tok.']
-    lab = pf.preflight_aggregate({}, None, problems, 'lab')
+    assert pf.failure_lines(agg) == ['vendor on h1: credentials not set: tok. Fix: set tok.']
+    lab = pf.aggregate({}, None, problems, 'lab')
     assert lab['verdict'] == 'pass' and lab['failures'] == [] and lab['skipped'][0]['component'] == 'vendor'
 
 
@@ -141,11 +141,19 @@ def test_aggregate_capacity_and_warnings():
     capacity = {'checks': [_check('rtp_port_range', 'fail', measured=47, required='>= 1204', subject='t1'),
                            _check('expected_peak_calls', 'pass')]}
     hosts = {'h1': {'host_requirements': {'checks': [_check('time_sync', 'warn', message='container')]}}}
-    agg = pf.preflight_aggregate(hosts, capacity)
+    agg = pf.aggregate(hosts, capacity)
     assert agg['failures'][0]['hosts'] == ['controller']
     assert agg['warnings'][0]['name'] == 'time_sync'
-    assert pf.preflight_aggregate({}, None)['verdict'] == 'pass'
-    assert pf.preflight_aggregate(None, 'not a dict', None)['failures'] == []
+    assert pf.aggregate({}, None)['verdict'] == 'pass'
+    assert pf.aggregate(None, 'not a dict', None)['failures'] == []
+
+
+def _md(data):
+    return pf.render_markdown(pf.report_blocks(data))
+
+
+def _html(data):
+    return pf.render_html(pf.report_blocks(data))
 
 
 MATRIX = {
@@ -168,7 +176,7 @@ def test_matrix_rows_and_grid():
 
 
 def _data():
-    agg = pf.preflight_aggregate(
+    agg = pf.aggregate(
         {'h1': {'host_requirements': {'checks': [_check('memory', 'pass', measured=2048, required='>= 512 MiB')]}},
          'h2': {'port_probe': {'checks': [_check('port_reachable', 'fail', measured='filtered', required='open',
                                                  subject='h2 -> h1 5060/udp', message='no <answer>', fix='allow')]}}},
@@ -187,7 +195,7 @@ def _data():
 
 
 def test_markdown_report():
-    text = pf.preflight_report_markdown(_data())
+    text = _md(_data())
     assert text.startswith('# Preflight report')
     assert 'verdict: **FAIL**' in text
     assert '## Port matrix' in text and '| h2 | h1 | 5060/udp | filtered | no answer |' in text
@@ -201,33 +209,69 @@ def test_markdown_report():
 def test_markdown_report_escapes_pipes_and_handles_empty_data():
     data = _data()
     data['hosts']['h1']['ports'][0]['component'] = 'a|b'
-    assert 'a\\|b' in pf.preflight_report_markdown(data)
-    empty = pf.preflight_report_markdown({})
+    assert 'a\\|b' in _md(data)
+    empty = _md({})
     assert 'verdict: **PASS**' in empty and 'None.' in empty
-    assert pf.preflight_report_markdown(None).startswith('# Preflight report')
+    assert _md(None).startswith('# Preflight report')
 
 
 def test_html_report_is_self_contained_coloured_and_escaped():
-    page = pf.preflight_report_html(_data())
+    page = _html(_data())
     assert page.startswith('<!DOCTYPE html>') and page.rstrip().endswith('</html>')
     assert 'src=' not in page and 'href=' not in page and '<script' not in page
     assert '<td style="background:#f6b8b8">filtered</td>' in page
     assert '<td style="background:#c8f0c8">open</td>' in page
     assert 'no &lt;answer&gt;' in page and 'no <answer>' not in page
     assert '<table class="matrix">' in page
-    assert 'No port was probed.' in pf.preflight_report_html({})
+    assert 'No port was probed.' in _html({})
 
 
-def test_ports_markdown():
-    text = pf.preflight_ports_markdown(CATALOGUE, DEFAULTS)
-    assert '## telephony' in text and '## all' in text
-    assert '| rtpengine | 10000-50000/udp | `rtpengine_port_min`..`rtpengine_port_max` | rtpengine | public |' in text
-    assert 'private (loopback when `rtpengine_listen_ng_address` is, default 127.0.0.1)' in text
-    assert '| epmd | 4369/tcp | (fixed) |' in text
-    assert '| future | ?/tcp |' in text
+def test_both_renderings_carry_the_same_content():
+    blocks = pf.report_blocks(_data())
+    text, page = pf.render_markdown(blocks), pf.render_html(blocks)
+    for block in blocks:
+        if block[0] in ('heading', 'title'):
+            assert block[1] in text and block[1] in page
+        if block[0] == 'list':
+            for item in block[1]:
+                assert item in text and pf._e(item) in page
 
 
-def test_filter_module_exports():
-    names = pf.FilterModule().filters()
-    assert names['preflight_report_html'] is pf.preflight_report_html
-    assert len(names) == 9
+def _lookup(values):
+    return values.get
+
+
+REPOSITORIES = [
+    {'component': 'consul', 'role': 'consul', 'groups': ['all'], 'method_var': 'consul_install_method',
+     'method': 'hashicorp_apt', 'url_var': 'consul_uri', 'credentials': []},
+    {'component': 'opensips', 'role': 'opensips', 'groups': ['telephony'], 'source_var': 'opensips_install_source',
+     'credentials': ['opensips_repo_password'], 'enable_hint': 'open it'},
+]
+
+
+def test_repository_targets_follow_the_method_and_the_install_source():
+    values = {'consul_install_method': 'hashicorp_apt', 'consul_uri': 'https://apt.example',
+              'opensips_install_source': {'url': 'https://apt.opensips.example/', 'suite': 'bookworm', 'username': ''}}
+    targets = pf.repository_targets(REPOSITORIES, ['telephony'], _lookup(values))
+    assert [t['url'] for t in targets] == ['https://apt.example', 'https://apt.opensips.example/dists/bookworm/Release']
+    assert targets[1]['credentials'] == []
+    values['opensips_install_source']['username'] = 'u'
+    assert pf.repository_targets(REPOSITORIES, ['telephony'], _lookup(values))[1]['credentials'] == ['opensips_repo_password']
+    # Not this host's group, another method, a flat repository (suite ./) and a local one.
+    assert [t['component'] for t in pf.repository_targets(REPOSITORIES, ['database'], _lookup(values))] == ['consul']
+    values['consul_install_method'] = 'release_zip'
+    values['opensips_install_source'] = {'url': 'http://mirror.example/flat', 'suite': './'}
+    assert [t['url'] for t in pf.repository_targets(REPOSITORIES, ['telephony'], _lookup(values))] == [
+        'http://mirror.example/flat/./Release']
+    values['opensips_install_source'] = {'url': 'file:/srv/vendor-apt', 'suite': './'}
+    assert pf.repository_targets(REPOSITORIES, ['telephony'], _lookup(values)) == []
+    assert pf.repository_targets(REPOSITORIES, ['telephony'], _lookup({})) == []
+
+
+def test_recording_free_space_comes_from_the_deepest_mount():
+    mounts = [{'mount': '/', 'size_available': 50e9}, {'mount': '/var/spool', 'size_available': 7.25e9},
+              {'mount': '/var/spool/other', 'size_available': 1e9}, 'not a mount']
+    assert pf.recording_free_gb(True, '/var/spool/rtpengine', mounts) == 7.2
+    assert pf.recording_free_gb('yes', '/srv/rec', mounts) == 50.0
+    assert pf.recording_free_gb(False, '/var/spool/rtpengine', mounts) is None
+    assert pf.recording_free_gb(True, '/var/spool/rtpengine', []) is None
