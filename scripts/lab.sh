@@ -131,8 +131,12 @@ summary() {
     /^PLAY RECAP/ { recap = 1 }
     recap { if ($0 ~ /^TASKS RECAP/) { recap = 0; next } if (NF) print; next }
     /^PLAY \[/ { sub(/ \*+$/, ""); print; next }
-    /^TASK \[/ { task = $0; sub(/ \*+$/, "", task); show = 0; next }
-    /^(changed|fatal|failed):/ || /^\[ERROR\]/ { print "  " task; print "    " $0; show = ($0 !~ /^changed/); next }
+    /^TASK \[/ { task = $0; sub(/ \*+$/, "", task); shown = 0; show = 0; next }
+    /^\[ERROR\]/ && task != "" { next }
+    /^(changed|fatal|failed):/ || /^\[ERROR\]/ {
+      if (!shown && task != "") { print "  " task; shown = 1 }
+      print "    " $0; show = ($0 !~ /^changed/); next
+    }
     show && /^  / { print "    " $0; next }
     { show = 0 }
   '
