@@ -101,7 +101,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main(ports):
-    servers = [ThreadingHTTPServer(("127.0.0.1", int(p)), Handler) for p in ports]
+    # Every address: the default /sip location proxies to OpenSIPS' listener on the private address.
+    servers = [ThreadingHTTPServer(("0.0.0.0", int(p)), Handler) for p in ports]
     for s in servers[1:]:
         threading.Thread(target=s.serve_forever, daemon=True).start()
     servers[0].serve_forever()

@@ -1,10 +1,14 @@
-"""SIP REGISTER over a secure WebSocket (RFC 7118), stdlib only - the opensips scenario's browser.
+"""SIP REGISTER over a secure WebSocket (RFC 7118) or over TLS (RFC 3261, sips), stdlib only - the
+opensips scenario's browser and TLS phone.
 
-sip_ws_register.py --connect IP --server-name NAME --ca CA.pem --path /sip --domain D --user U --password P
+sip_register.py --connect IP --server-name NAME --ca CA.pem [--transport wss|tls] [--port N] [--path /sip]
+                   --domain D --user U --password P
 
-Opens wss://NAME/path (TCP to IP, TLS verified against CA for NAME, subprotocol "sip"), sends a
-REGISTER, expects 401 with a digest challenge, answers it, and prints one JSON line:
-{"first": 401, "second": 200, "contact": "..."}. Exit status 0 only for 401 then 200.
+wss (default): opens wss://NAME/path (TCP to IP:443, TLS verified against CA for NAME, subprotocol "sip").
+tls: opens a TLS connection to IP:5061, verified the same way, and sends SIP on it directly.
+Sends a REGISTER, expects 401 with a digest challenge, answers it, and prints one JSON line:
+{"first": 401, "second": 200, "contact": "...", "fingerprint": "<sha256 of the server's certificate>"}.
+Exit status 0 only for 401 then 200.
 """
 import argparse
 import base64
@@ -19,10 +23,19 @@ import sys
 import uuid
 
 
-def ws_connect(args):
+def tls_connect(args):
     ctx = ssl.create_default_context(cafile=args.ca)
     raw = socket.create_connection((args.connect, args.port), timeout=10)
-    sock = ctx.wrap_socket(raw, server_hostname=args.server_name)
+    return ctx.wrap_socket(raw, server_hostname=args.server_name)
+
+
+def fingerprint(sock):
+    digest_hex = hashlib.sha256(sock.getpeercert(binary_form=True)).hexdigest()
+    return ":".join(digest_hex[i:i + 2] for i in range(0, len(digest_hex), 2))
+
+
+def ws_connect(args):
+    sock = tls_connect(args)
     key = base64.b64encode(os.urandom(16)).decode()
     req = (
         f"GET {args.path} HTTP/1.1\r\nHost: {args.server_name}\r\nUpgrade: websocket\r\n"
@@ -79,23 +92,62 @@ def ws_recv(sock):
             return payload.decode()
 
 
-def register(args, sock, cseq, call_id, tag, branch_id, auth=None):
+class SipStream:
+    """SIP messages straight on a TLS stream: headers, then Content-Length bytes of body."""
+
+    def __init__(self, sock):
+        self.sock, self.buf = sock, b""
+
+    def send(self, text):
+        self.sock.sendall(text.encode())
+
+    def recv(self):
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise SystemExit("TLS connection closed")
+            self.buf += chunk
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        m = re.search(rb"(?im)^(?:Content-Length|l):\s*([0-9]+)", head)
+        length = int(m.group(1)) if m else 0
+        while len(self.buf) < length:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise SystemExit("TLS connection closed")
+            self.buf += chunk
+        body, self.buf = self.buf[:length], self.buf[length:]
+        return (head + b"\r\n\r\n" + body).decode()
+
+
+class WsStream:
+    def __init__(self, sock):
+        self.sock = sock
+
+    def send(self, text):
+        ws_send(self.sock, text)
+
+    def recv(self):
+        return ws_recv(self.sock)
+
+
+def register(args, stream, cseq, call_id, tag, branch_id, auth=None):
+    proto, transport = ("WSS", "ws") if args.transport == "wss" else ("TLS", "tls")
     lines = [
         f"REGISTER sip:{args.domain} SIP/2.0",
-        f"Via: SIP/2.0/WSS {args.invalid_host};branch=z9hG4bK{branch_id}{cseq}",
+        f"Via: SIP/2.0/{proto} {args.invalid_host};branch=z9hG4bK{branch_id}{cseq}",
         "Max-Forwards: 70",
         f"To: <sip:{args.user}@{args.domain}>",
         f"From: <sip:{args.user}@{args.domain}>;tag={tag}",
         f"Call-ID: {call_id}",
         f"CSeq: {cseq} REGISTER",
-        f"Contact: <sip:{args.user}@{args.invalid_host};transport=ws>;expires=600",
+        f"Contact: <sip:{args.user}@{args.invalid_host};transport={transport}>;expires=600",
     ]
     if auth:
         lines.append(auth)
     lines += ["Content-Length: 0", "", ""]
-    ws_send(sock, "\r\n".join(lines))
+    stream.send("\r\n".join(lines))
     while True:
-        reply = ws_recv(sock)
+        reply = stream.recv()
         code = int(reply.split(" ", 2)[1])
         if code >= 200:
             return code, reply
@@ -117,17 +169,24 @@ def main():
     p = argparse.ArgumentParser()
     for opt in ("connect", "server-name", "ca", "domain", "user", "password"):
         p.add_argument("--" + opt, required=True)
-    p.add_argument("--port", type=int, default=443)
+    p.add_argument("--transport", choices=("wss", "tls"), default="wss")
+    p.add_argument("--port", type=int)
     p.add_argument("--path", default="/sip")
     args = p.parse_args()
+    args.port = args.port or (443 if args.transport == "wss" else 5061)
     args.invalid_host = uuid.uuid4().hex[:12] + ".invalid"
-    sock = ws_connect(args)
+    if args.transport == "wss":
+        sock = ws_connect(args)
+        stream = WsStream(sock)
+    else:
+        sock = tls_connect(args)
+        stream = SipStream(sock)
     call_id, tag, branch_id = uuid.uuid4().hex, uuid.uuid4().hex[:8], uuid.uuid4().hex[:10]
-    first, reply = register(args, sock, 1, call_id, tag, branch_id)
-    result = {"first": first, "second": None, "contact": None}
+    first, reply = register(args, stream, 1, call_id, tag, branch_id)
+    result = {"first": first, "second": None, "contact": None, "fingerprint": fingerprint(sock)}
     if first == 401:
         challenge = re.search(r"(?im)^WWW-Authenticate:\s*Digest\s+(.*)$", reply).group(1)
-        second, reply = register(args, sock, 2, call_id, tag, branch_id, digest(args, challenge, f"sip:{args.domain}"))
+        second, reply = register(args, stream, 2, call_id, tag, branch_id, digest(args, challenge, f"sip:{args.domain}"))
         result["second"] = second
         m = re.search(r"(?im)^Contact:\s*(.*)$", reply)
         result["contact"] = m.group(1).strip() if m else None
