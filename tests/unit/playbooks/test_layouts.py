@@ -76,9 +76,7 @@ def _validate(layout, tmp, extra=None):
 
 
 def _syntax(layout, tmp):
-    books = [playbook(layout)]
-    if books[0] == 'site.yml' and os.path.exists(os.path.join(TOP, 'playbooks', 'acceptance.yml')):
-        books.append('acceptance.yml')
+    books = [playbook(layout), 'acceptance.yml']
     return _run(['-i', os.path.join(INVENTORIES, layout), '--syntax-check']
                 + [os.path.join(TOP, 'playbooks', b) for b in books], tmp)
 
