@@ -223,7 +223,7 @@ down() {
   echo "Kept (for a faster next make lab; make lab-clean removes them):"
   echo "  - apt caches: Docker volumes $(docker volume ls -q --filter name=voiceops-apt-lab- | tr '\n' ' ')"
   echo "  - lab CA: $(ls "$CA_DIR"/voiceops-lab-*-ca.crt 2>/dev/null | tr '\n' ' ' || true)(browsers that trust it keep trusting it)"
-  echo "  - lab secrets: $SECRETS, $VENDOR_VARS"
+  echo "  - lab secrets: $(ls "$SECRETS" "$VENDOR_VARS" 2>/dev/null | tr '\n' ' ' || true)"
   echo "  - logs and reports: $LOG_DIR, inventory/lab/.preflight-report, inventory/lab/.acceptance-report"
 }
 
