@@ -200,7 +200,7 @@ converge() {
 
 lab_notes() {
   local ca
-  ca=$(ls "$CA_DIR"/voiceops-lab-*-ca.crt 2>/dev/null | head -1 || true)
+  ca=$(find "$CA_DIR" -maxdepth 1 -name 'voiceops-lab-*-ca.crt' 2>/dev/null | sort | head -1)
   echo "Lab CA (signs the edge's certificate): ${ca:-none yet, in $CA_DIR after nginx_ssl ran}"
   echo "  Trust it in a browser: Firefox: Settings > Privacy & Security > Certificates > View Certificates >"
   echo "  Authorities > Import, tick 'Trust this CA to identify websites'. Chrome/Chromium (Linux): Settings >"
@@ -222,8 +222,8 @@ down() {
   echo "lab removed: ${#hosts[@]} container(s) and the network $NETWORK."
   echo "Kept (for a faster next make lab; make lab-clean removes them):"
   echo "  - apt caches: Docker volumes $(docker volume ls -q --filter name=voiceops-apt-lab- | tr '\n' ' ')"
-  echo "  - lab CA: $(ls "$CA_DIR"/voiceops-lab-*-ca.crt 2>/dev/null | tr '\n' ' ' || true)(browsers that trust it keep trusting it)"
-  echo "  - lab secrets: $(ls "$SECRETS" "$VENDOR_VARS" 2>/dev/null | tr '\n' ' ' || true)"
+  echo "  - lab CA: $(find "$CA_DIR" -maxdepth 1 -name 'voiceops-lab-*-ca.crt' 2>/dev/null | tr '\n' ' ')(browsers that trust it keep trusting it)"
+  echo "  - lab secrets: $(find "$SECRETS" "$VENDOR_VARS" 2>/dev/null | tr '\n' ' ')"
   echo "  - logs and reports: $LOG_DIR, inventory/lab/.preflight-report, inventory/lab/.acceptance-report"
 }
 
@@ -239,7 +239,7 @@ clean() {
   echo "lab cleaned: containers, the network $NETWORK, ${#volumes[@]} apt cache volume(s), the lab CA files, the lab secrets,"
   echo "generated layouts, logs and reports removed."
   if [ -d "$CA_DIR" ]; then
-    echo "Left in $CA_DIR: CA files of test scenarios (not the lab's): $(ls "$CA_DIR" | tr '\n' ' ')"
+    echo "Left in $CA_DIR: CA files of test scenarios (not the lab's): $(find "$CA_DIR" -mindepth 1 -maxdepth 1 -printf '%f ')"
   fi
   echo "Not the lab's, kept: the virtualenv and collection link under $VOICEOPS_CACHE, the base image $BASE_IMAGE."
   echo "If a browser or the system trusts the lab CA, remove it there too."
