@@ -251,6 +251,6 @@ case "${1:-up}" in
   clean) clean ;;
   converge) shift; converge "$@" ;;
   secrets) lab_secrets ;;
-  inventory) layout_inventory ;;
+  inventory) activate_venv; layout_inventory ;;
   *) echo "usage: [LAYOUT=name] $0 up|down|clean|converge [ansible-playbook args]|secrets|inventory" >&2; exit 2 ;;
 esac
