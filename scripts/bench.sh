@@ -6,7 +6,9 @@
 #  2. the idempotent re-run vs the first converge;
 #  3. tasks and `docker exec` round trips per host on a re-run;
 #  4. pgbench with Debian's default postgresql.conf vs the postgres_replica role's settings
-#     (scripts/bench_pgbench.sh; skip with BENCH_PGBENCH=0).
+#     (scripts/bench_pgbench.sh; skip with BENCH_PGBENCH=0);
+#  5. OpenSIPS calls per second: the opensips role's full script vs a bare tm + rr relay on one
+#     container (scripts/bench_opensips.sh, about 5 minutes; skip with BENCH_OPENSIPS=0).
 # Not a test: it never fails the test command. Record the figures in docs/performance.md.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -92,4 +94,10 @@ if [ "${BENCH_PGBENCH:-1}" = 1 ]; then
   echo
   echo "4. PostgreSQL: the postgres_replica role's settings vs Debian's defaults (target >= 1.3x)"
   "$TOP/scripts/bench_pgbench.sh" 2>/dev/null | sed 's/^/   /'
+fi
+
+if [ "${BENCH_OPENSIPS:-1}" = 1 ]; then
+  echo
+  echo "5. OpenSIPS calls per second: the opensips role's full script vs a bare tm + rr relay (target >= 0.5x)"
+  "$TOP/scripts/bench_opensips.sh" 2>/dev/null | sed 's/^/   /' || echo "   bench_opensips.sh failed (run it alone to see why)"
 fi
