@@ -8,16 +8,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
-
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
-from ansible.template import Templar
 
 from ansible_collections.voiceops.platform.plugins.module_utils import _voiceops_preflight as pf
+from ansible_collections.voiceops.platform.plugins.plugin_utils._voiceops_role_vars import RoleVars
 
-# plugins/action/<this file> -> the collection's root, whose roles/ this collection ships.
-_COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _PORT_KEYS = ('var', 'var_min', 'var_max', 'address_var', 'enabled_var')
 _REPOSITORY_KEYS = ('source_var', 'method_var', 'url_var')
 _RECORDING = ('rtpengine_recording_enabled', 'rtpengine_recording_dir')
@@ -26,14 +22,6 @@ _RECORDING = ('rtpengine_recording_enabled', 'rtpengine_recording_dir')
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
-
-    def _role_defaults(self, roles):
-        """The shipped defaults of each role of this collection (None when the role is not shipped)."""
-        found = {}
-        for role in roles:
-            path = os.path.join(_COLLECTION_ROOT, 'roles', role, 'defaults', 'main.yml')
-            found[role] = (self._loader.load_from_file(path) or {}) if os.path.isfile(path) else None
-        return found
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -51,30 +39,14 @@ class ActionModule(ActionBase):
         roles = set(e.get('role') for entries in ports.values() for e in entries or [])
         roles |= set(r.get('role') for r in repositories)
         roles -= set([None, 'preflight'])
-        raw = self._role_defaults(sorted(roles))
-
-        # The host's variables over every role's defaults: a default may refer to another role's
-        # variable (opensips_db_port: "{{ postgres_replica_port }}").
-        variables = {}
-        for values in raw.values():
-            variables.update(values or {})
-        variables.update(task_vars)
-        templar = Templar(loader=self._loader, variables=variables)
-
-        def render(name, value):
-            try:
-                return templar.template(value)
-            except Exception as exc:  # any templating error names the variable, never a traceback
-                raise AnsibleActionFail('preflight: cannot resolve %s on %s: %s' % (name, args['host'], exc))
+        role_vars = RoleVars(self._loader, task_vars, sorted(roles), args['host'])
+        render = role_vars.render
 
         names = set(e[k] for entries in ports.values() for e in entries or [] for k in _PORT_KEYS if k in e)
         names |= set(r[k] for r in repositories for k in _REPOSITORY_KEYS if k in r)
         names |= set(_RECORDING)
-        defaults = {}
-        for role, values in raw.items():
-            defaults[role] = None if values is None else dict(
-                (n, render(n, values[n])) for n in names if n in values)
-        overrides = dict((n, render(n, task_vars[n])) for n in names if n in task_vars)
+        defaults = role_vars.defaults(names)
+        overrides = role_vars.overrides(names)
 
         def lookup(name):
             if name in overrides:

@@ -275,14 +275,16 @@ def repository_targets(catalogue, groups, lookup):
     """The vendor repositories a host installs from: [{component, url, credentials, enable_hint}].
 
     catalogue: vars/repositories.yml entries. lookup(name) gives the host's effective value of a
-    variable (inventory, else the role default), None when unknown. An install-source dict
-    (source_var) is probed at its Release file unless it is local (file:); a method entry
-    (method_var/method/url_var) when the host's method is that one.
+    variable (inventory, else the role default), None when unknown. An entry with method_var applies
+    only when the host's method is `method`. An install-source dict (source_var) is probed at its
+    Release file unless it is local (file:) or the host's own mirror (url ""); else url_var is probed.
     """
     wanted = set(groups or []) | set(['all'])
     out = []
     for entry in catalogue or []:
         if not wanted.intersection(entry.get('groups') or []):
+            continue
+        if entry.get('method_var') and str(lookup(entry['method_var']) or '') != str(entry.get('method')):
             continue
         if entry.get('source_var'):
             source = lookup(entry['source_var'])
@@ -294,8 +296,6 @@ def repository_targets(catalogue, groups, lookup):
             url = base + ('/' + suite + 'Release' if suite.endswith('/') else '/dists/' + suite + '/Release')
             credentials = list(entry.get('credentials') or []) if str(source.get('username') or '') else []
         else:
-            if str(lookup(entry.get('method_var')) or '') != str(entry.get('method')):
-                continue
             url = str(lookup(entry.get('url_var')) or '')
             credentials = list(entry.get('credentials') or [])
         out.append({'component': entry.get('component') or entry.get('role'), 'url': url,

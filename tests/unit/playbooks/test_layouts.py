@@ -33,8 +33,11 @@ SECRETS = yaml.safe_load(open(os.path.join(TOP, 'docs', 'secrets.yml'), encoding
 # vendor repository credentials production layouts need (the lab skips what lacks them).
 VAULT = dict((s['var'], 'layouttest%s0123456789' % s['var'].replace('_', ''))
              for s in SECRETS if s['required'] == 'always'
-             or s['var'] in ('freeswitch_signalwire_token', 'freeswitch_webitel_repo_password'))
+             or s['var'] in ('freeswitch_signalwire_token', 'freeswitch_webitel_repo_password', 'postgres_replica_grafana_password',
+                             'webitel_apps_repo_password'))
 VAULT['freeswitch_webitel_repo_login'] = 'layouttest'
+VAULT['webitel_apps_repo_login'] = 'layouttest'
+VAULT['webitel_apps_session_keys'] = '0123456789abcdef0123456789abcdef,fedcba9876543210fedcba9876543210'
 # The control node stands for every host: what differs between real hosts is set per host.
 CONTROL_NODE = {
     'ansible_connection': 'local',

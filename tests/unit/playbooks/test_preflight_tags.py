@@ -1,7 +1,7 @@
 # Copyright: voiceops.platform contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The preflight's tags, read by ansible-playbook --list-tasks: selecting or skipping one check
-never drops the verdict, nor the role defaults and ports that the other checks read."""
+never drops the verdict, nor the plan (catalogues, resolved ports) that the other checks read."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 
 VERDICT = 'Aggregate every check of every host into one verdict'
-DEFAULTS = "Load the defaults of the component roles (into a namespace)"
+DEFAULTS = 'Load the port and repository catalogues'
 PORTS = "Resolve this host's ports"
 NETWORK = 'Probe every port of every other server from this host'
 CAPACITY = 'Plan the capacity against the RTP ranges of the telephony hosts'

@@ -243,23 +243,27 @@ def _lookup(values):
 
 REPOSITORIES = [
     {'component': 'consul', 'role': 'consul', 'groups': ['all'], 'method_var': 'consul_install_method',
-     'method': 'hashicorp_apt', 'url_var': 'consul_uri', 'credentials': []},
+     'method': 'apt', 'source_var': 'consul_install_source', 'credentials': []},
+    {'component': 'rabbitmq', 'role': 'rabbitmq', 'groups': ['database'], 'method_var': 'rabbitmq_repository',
+     'method': 'team', 'url_var': 'rabbitmq_url', 'credentials': []},
     {'component': 'opensips', 'role': 'opensips', 'groups': ['telephony'], 'source_var': 'opensips_install_source',
      'credentials': ['opensips_repo_password'], 'enable_hint': 'open it'},
 ]
 
 
 def test_repository_targets_follow_the_method_and_the_install_source():
-    values = {'consul_install_method': 'hashicorp_apt', 'consul_uri': 'https://apt.example',
+    values = {'consul_install_method': 'apt', 'consul_install_source': {'url': 'https://apt.example', 'suite': 'bookworm'},
               'opensips_install_source': {'url': 'https://apt.opensips.example/', 'suite': 'bookworm', 'username': ''}}
     targets = pf.repository_targets(REPOSITORIES, ['telephony'], _lookup(values))
-    assert [t['url'] for t in targets] == ['https://apt.example', 'https://apt.opensips.example/dists/bookworm/Release']
+    assert [t['url'] for t in targets] == ['https://apt.example/dists/bookworm/Release',
+                                           'https://apt.opensips.example/dists/bookworm/Release']
     assert targets[1]['credentials'] == []
     values['opensips_install_source']['username'] = 'u'
     assert pf.repository_targets(REPOSITORIES, ['telephony'], _lookup(values))[1]['credentials'] == ['opensips_repo_password']
     # Not this host's group, another method, a flat repository (suite ./) and a local one.
     assert [t['component'] for t in pf.repository_targets(REPOSITORIES, ['database'], _lookup(values))] == ['consul']
-    values['consul_install_method'] = 'release_zip'
+    values.update(consul_install_method='release_zip', rabbitmq_repository='team', rabbitmq_url='https://team.example')
+    assert [t['url'] for t in pf.repository_targets(REPOSITORIES, ['database'], _lookup(values))] == ['https://team.example']
     values['opensips_install_source'] = {'url': 'http://mirror.example/flat', 'suite': './'}
     assert [t['url'] for t in pf.repository_targets(REPOSITORIES, ['telephony'], _lookup(values))] == [
         'http://mirror.example/flat/./Release']
