@@ -62,10 +62,14 @@ scenarios() {
 vendor_skip_reason() {
   # A scenario that needs the local vendor apt repository names its component in
   # molecule/<s>/vendor-apt; without a repository it is skipped, with the reason.
-  local need="$TOP/molecule/$1/vendor-apt"
+  # VOICEOPS_<COMPONENT>_SOURCE=vendor: the scenario installs from the vendor's own repository.
+  local need="$TOP/molecule/$1/vendor-apt" component source_var
   [ -f "$need" ] || return 1
+  component=$(tr -d '[:space:]' <"$need")
+  source_var="VOICEOPS_$(printf '%s' "$component" | tr '[:lower:]-' '[:upper:]_')_SOURCE"
+  [ "${!source_var:-}" = vendor ] && return 1
   if [ -n "$VOICEOPS_VENDOR_APT" ] && [ -f "$VOICEOPS_VENDOR_APT/Packages" ]; then return 1; fi
-  echo "$(tr -d '[:space:]' <"$need") (no vendor packages: set VOICEOPS_VENDOR_APT)"
+  echo "$component (no vendor packages: set VOICEOPS_VENDOR_APT)"
 }
 
 run_molecule() {
