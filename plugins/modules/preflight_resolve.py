@@ -25,6 +25,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.conn
   - ansible.builtin.action_common_attributes.flow
+  - voiceops.platform.controller_action
 options:
   port_catalogue:
     description: The port catalogue (C(roles/preflight/vars/ports.yml)), group name to entries.
@@ -54,26 +55,6 @@ options:
     description: The host's private address, returned as is for the peers' checks.
     type: str
     required: true
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
-  action:
-    support: full
-    details: Runs on the control node only; nothing is sent to the host.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  become:
-    support: none
-  connection:
-    support: none
-  delegation:
-    support: none
 notes:
   - A malformed port value fails the task with a message naming the variable.
 '''

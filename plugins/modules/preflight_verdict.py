@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.conn
   - ansible.builtin.action_common_attributes.flow
+  - voiceops.platform.controller_action
 options:
   hosts:
     description: The hosts whose results are aggregated (C(ansible_play_hosts)).
@@ -49,26 +50,6 @@ options:
     description: Directory on the control node for the report (created when missing).
     type: path
     required: true
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
-  action:
-    support: full
-    details: Runs on the control node only; nothing is sent to the host.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  become:
-    support: none
-  connection:
-    support: none
-  delegation:
-    support: none
 '''
 
 EXAMPLES = r'''

@@ -25,32 +25,13 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.conn
   - ansible.builtin.action_common_attributes.flow
+  - voiceops.platform.controller_action
 options:
   names:
     description: Public variables of the collection's roles (each starts with its role's name).
     type: list
     elements: str
     required: true
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
-  action:
-    support: full
-    details: Runs on the control node only; nothing is sent to the host.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  become:
-    support: none
-  connection:
-    support: none
-  delegation:
-    support: none
 notes:
   - A name that belongs to no role of the collection, or that is neither set nor a default, fails the task naming it.
 '''

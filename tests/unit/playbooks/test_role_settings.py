@@ -48,20 +48,23 @@ REPOSITORIES = [
 ]
 
 
-def _resolve(tmp_path, host_vars):
+def _play(tmp_path, play, extra, host_vars):
+    """Run a one-host play on the control node; return what it wrote to extra['out']."""
     local = {'ansible_connection': 'local', 'ansible_python_interpreter': '{{ ansible_playbook_python }}'}
-    inventory = {'all': {'hosts': {'probe': dict(local, **host_vars)}}}
-    (tmp_path / 'hosts.yml').write_text(yaml.safe_dump(inventory))
-    (tmp_path / 'play.yml').write_text(PLAY)
-    out = tmp_path / 'plan.json'
-    extra = {'catalogue': CATALOGUE, 'repositories': REPOSITORIES, 'out': str(out)}
-    (tmp_path / 'extra.yml').write_text(yaml.safe_dump(extra))
+    (tmp_path / 'hosts.yml').write_text(yaml.safe_dump({'all': {'hosts': {'probe': dict(local, **host_vars)}}}))
+    (tmp_path / 'play.yml').write_text(play)
+    out = tmp_path / 'out.json'
+    (tmp_path / 'extra.yml').write_text(yaml.safe_dump(dict(extra, out=str(out))))
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(TOP, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
     result = subprocess.run([shutil.which('ansible-playbook'), '-i', str(tmp_path / 'hosts.yml'), str(tmp_path / 'play.yml'),
                              '-e', '@' + str(tmp_path / 'extra.yml')], capture_output=True, text=True, env=env,
                             cwd=str(tmp_path), check=False, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(out.read_text())
+
+
+def _resolve(tmp_path, host_vars):
+    return _play(tmp_path, PLAY, {'catalogue': CATALOGUE, 'repositories': REPOSITORIES}, host_vars)
 
 
 def _defaults(role):
@@ -114,17 +117,7 @@ ROLE_VARS_PLAY = """
 
 
 def _role_vars(tmp_path, names, host_vars):
-    local = {'ansible_connection': 'local', 'ansible_python_interpreter': '{{ ansible_playbook_python }}'}
-    (tmp_path / 'hosts.yml').write_text(yaml.safe_dump({'all': {'hosts': {'probe': dict(local, **host_vars)}}}))
-    (tmp_path / 'play.yml').write_text(ROLE_VARS_PLAY)
-    out = tmp_path / 'got.json'
-    (tmp_path / 'extra.yml').write_text(yaml.safe_dump({'names': names, 'out': str(out)}))
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(TOP, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
-    result = subprocess.run([shutil.which('ansible-playbook'), '-i', str(tmp_path / 'hosts.yml'), str(tmp_path / 'play.yml'),
-                             '-e', '@' + str(tmp_path / 'extra.yml')], capture_output=True, text=True, env=env,
-                            cwd=str(tmp_path), check=False, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(out.read_text())
+    return _play(tmp_path, ROLE_VARS_PLAY, {'names': names}, host_vars)
 
 
 def test_role_vars_gives_the_inventory_value_else_the_templated_default(tmp_path):
