@@ -129,17 +129,23 @@ def _model(out, host):
     return json.loads((out / host / 'model.json').read_text(encoding='utf-8'))
 
 
+def _quote(text):
+    return urllib.parse.quote(text, safe='')
+
+
+def _port(name):
+    return str(DEFAULTS['webitel_apps_%s_port' % name])
+
+
 def _expected_env(host, svc):
     """What each service must read, from the inventory above and the role's defaults."""
     addr = _addr(host)
     db = _addr('db1')
     consul = '127.0.0.1:%d' % GLOBAL['consul_http_port']
-    quote = lambda s: urllib.parse.quote(s, safe='')  # noqa: E731
-    amqp = 'amqp://webitel:%s@%s:%d?heartbeat=10' % (quote(AMQP_PASSWORD), _addr('db1'), GLOBAL['rabbitmq_amqp_port'])
+    amqp = 'amqp://webitel:%s@%s:%d?heartbeat=10' % (_quote(AMQP_PASSWORD), _addr('db1'), GLOBAL['rabbitmq_amqp_port'])
     dsn = 'postgres://webitel:%s@%s:%d/webitel?sslmode=prefer&connect_timeout=10&application_name=' % (
-        quote(DB_PASSWORD), db, GLOBAL['postgres_replica_port'])
+        _quote(DB_PASSWORD), db, GLOBAL['postgres_replica_port'])
     public = 'https://' + GLOBAL['nginx_ssl_server_name']
-    port = lambda name: str(DEFAULTS['webitel_apps_%s_port' % name])  # noqa: E731
     micro = {'MICRO_REGISTRY': 'consul', 'MICRO_REGISTRY_ADDRESS': consul, 'MICRO_BROKER': 'rabbitmq',
              'MICRO_BROKER_ADDRESS': amqp, 'MICRO_LOG_LEVEL': DEFAULTS['webitel_apps_log_level']}
     go = {'ID': host, 'LOG_LVL': DEFAULTS['webitel_apps_log_level'], 'CONSUL': consul, 'GRPC_ADDR': addr}
@@ -150,31 +156,31 @@ def _expected_env(host, svc):
     return {
         'app': dict(core, WEBITEL_DBO_ADDRESS=dsn + 'webitel-app'),
         'api': dict(core, WEBITEL_DBO_ADDRESS=dsn + 'webitel-api'),
-        'engine': dict(go, AMQP=amqp, DATA_SOURCE=dsn + 'engine', GRPC_PORT=port('engine_grpc'),
-                       WEBSOCKET='%s:%s' % (addr, port('engine_websocket')), PRESIGNED_CERT=key,
+        'engine': dict(go, AMQP=amqp, DATA_SOURCE=dsn + 'engine', GRPC_PORT=_port('engine_grpc'),
+                       WEBSOCKET='%s:%s' % (addr, _port('engine_websocket')), PRESIGNED_CERT=key,
                        TRANSLATION_DIRECTORY='/usr/share/webitel/engine/i18n', PUBLIC_HOST=public,
                        OPEN_SIP_ADDR=_addr('tel1'), WS_SIP_ADDR='wss://voice.example.test/sip',
                        SIP_PROXY_ADDR='sip:voice.example.test'),
-        'flow_manager': dict(go, AMQP=amqp, DATA_SOURCE=dsn + 'flow_manager', GRPC_PORT=port('flow_manager_grpc'),
-                             WEB_ADDR='127.0.0.1:' + port('flow_manager_webhook'),
-                             ESL_HOST='127.0.0.1' if local_fs else addr, ELSE_PORT=port('flow_manager_esl'),
+        'flow_manager': dict(go, AMQP=amqp, DATA_SOURCE=dsn + 'flow_manager', GRPC_PORT=_port('flow_manager_grpc'),
+                             WEB_ADDR='127.0.0.1:' + _port('flow_manager_webhook'),
+                             ESL_HOST='127.0.0.1' if local_fs else addr, ELSE_PORT=_port('flow_manager_esl'),
                              PRESIGNED_CERT=key,
                              CHAT_TEMPLATES_PATCH='/usr/share/webitel/webitel-flow-manager/message-templates'),
-        'storage': dict(go, MESSAGE_BROKER_URL=amqp, DATA_SOURCE=dsn + 'storage', GRPC_PORT=port('storage_grpc'),
-                        PUBLIC_HOST=public, PUBLIC_ADDRESS='%s:%s' % (addr, port('storage_public')),
-                        INTERNAL_ADDRESS='%s:%s' % (addr, port('storage_internal')), PRESIGNED_CERT=key,
+        'storage': dict(go, MESSAGE_BROKER_URL=amqp, DATA_SOURCE=dsn + 'storage', GRPC_PORT=_port('storage_grpc'),
+                        PUBLIC_HOST=public, PUBLIC_ADDRESS='%s:%s' % (addr, _port('storage_public')),
+                        INTERNAL_ADDRESS='%s:%s' % (addr, _port('storage_internal')), PRESIGNED_CERT=key,
                         MEDIA_DIRECTORY=DEFAULTS['webitel_apps_storage_media_dir'], TEMP_DIRECTORY='/var/cache/webitel-storage',
                         TRANSLATION_DIRECTORY='/usr/share/webitel/storage/i18n', FILE_STORE_TYPE='local', FILE_STORE_EXPIRE_DAY='0',
                         FILE_STORE_PROPS=json.dumps({'directory': DEFAULTS['webitel_apps_storage_recordings_dir'],
                                                      'path_pattern': '$DOMAIN/$Y/$M/$D/$H'})),
-        'call_center': dict(go, AMQP=amqp, DATA_SOURCE=dsn + 'call_center', GRPC_PORT=port('call_center_grpc'),
+        'call_center': dict(go, AMQP=amqp, DATA_SOURCE=dsn + 'call_center', GRPC_PORT=_port('call_center_grpc'),
                             RESOURCE_CID_TYPE=OVERRIDE),
         'messages_bot': dict(micro, WEBITEL_DBO_ADDRESS=dsn + 'messages-bot',
-                             MICRO_SERVICE_ADDRESS='%s:%s' % (addr, port('messages_bot_grpc')),
-                             WEBITEL_BOT_ADDRESS='%s:%s' % (addr, port('messages_bot')), WEBITEL_BOT_PROXY=public + '/chat',
+                             MICRO_SERVICE_ADDRESS='%s:%s' % (addr, _port('messages_bot_grpc')),
+                             WEBITEL_BOT_ADDRESS='%s:%s' % (addr, _port('messages_bot')), WEBITEL_BOT_PROXY=public + '/chat',
                              WEBITEL_BOT_WEB_ROOT='/usr/share/webitel/webitel-messages-bot/public-html'),
         'messages_srv': dict(micro, WEBITEL_DBO_ADDRESS=dsn + 'messages-srv',
-                             MICRO_SERVICE_ADDRESS='%s:%s' % (addr, port('messages_srv_grpc'))),
+                             MICRO_SERVICE_ADDRESS='%s:%s' % (addr, _port('messages_srv_grpc'))),
     }[svc]
 
 
@@ -233,8 +239,8 @@ def test_units_and_dropins(rendered, host):
             reset = dropin.has_option('Service', 'SupplementaryGroups')
             assert reset == (svc == 'engine' and host not in INVENTORY['all']['children']['freeswitch_hosts']['hosts'])
             if svc == 'storage':
-                assert dropin['Service']['ReadWritePaths'].split() == [DEFAULTS['webitel_apps_storage_media_dir'],
-                                                                      DEFAULTS['webitel_apps_storage_recordings_dir']]
+                assert dropin['Service']['ReadWritePaths'].split() == [
+                    DEFAULTS['webitel_apps_storage_media_dir'], DEFAULTS['webitel_apps_storage_recordings_dir']]
 
 
 def test_every_rendered_file_starts_with_the_managed_comment(rendered):
