@@ -4,13 +4,14 @@ SCENARIO ?=
 # Inventory layout of the lab: lab (the seed's four servers) or a directory of inventory/ (e.g. scale_out).
 LAYOUT ?= lab
 
-.PHONY: help test setup lint sanity unit build molecule lab lab-down lab-clean bench
+.PHONY: help test setup lint sanity unit build molecule lab lab-down lab-clean lab-switchover bench
 
 help:
 	@echo "make test                 - everything (host setup, lint, sanity, unit, build, molecule); ends with 'N passed, N failed'"
 	@echo "make lint|sanity|unit|build - one stage"
 	@echo "make molecule SCENARIO=x  - one molecule scenario (all when SCENARIO is empty)"
 	@echo "make lab [LAYOUT=x]       - lab containers with site.yml then acceptance.yml applied; prints the verdict, the lab CA and secrets"
+	@echo "make lab-switchover       - switch the lab's PostgreSQL primary over to a replica (NEW_PRIMARY=host to choose) and record it for later runs"
 	@echo "make lab-down             - remove the lab containers (keeps apt caches, lab CA, lab secrets: it says which)"
 	@echo "make lab-clean            - remove everything the lab created (containers, network, apt cache volumes, lab CA, secrets, logs)"
 	@echo "make bench                - converge, re-run and round-trip figures on the lab"
@@ -38,6 +39,9 @@ molecule:
 
 lab:
 	@LAYOUT=$(LAYOUT) scripts/lab.sh up
+
+lab-switchover:
+	@LAYOUT=$(LAYOUT) NEW_PRIMARY=$(NEW_PRIMARY) scripts/lab.sh switchover
 
 lab-down:
 	@scripts/lab.sh down

@@ -29,6 +29,7 @@ ROLE = os.path.join(TOP, 'roles', 'grafana')
 DASHBOARD = os.path.join(ROLE, 'files', 'dashboards', 'voiceops-database-tier.json')
 PASSWORD = 'ro-pa$$:"word#1'  # $ (Grafana expands $VAR), a quote and a # (YAML and ini specials)
 ADMIN = 'adm;in#pass-0123456789'
+SECRET_KEY = 'sec;ret#key-0123456789abcdef0123456789'
 
 PLAYBOOK = """
 - name: Render the grafana role's provisioning files
@@ -65,6 +66,7 @@ def _render(tmp_path, replicas, extra=None):
             'postgres_replica_grafana_user': 'grafana_ro',
             'postgres_replica_grafana_password': PASSWORD,
             'grafana_admin_password': ADMIN,
+            'grafana_secret_key': SECRET_KEY,
             'grafana_http_port': 3001,
         },
         'children': {
@@ -151,20 +153,23 @@ def test_grafana_ini_listens_privately_under_the_sub_path_without_anonymous_acce
     assert ini['auth.anonymous']['enabled'] == 'false'
     assert ini['users']['allow_sign_up'] == 'false'
     assert ini['security']['admin_password'] == '"""%s"""' % ADMIN
+    assert ini['security']['secret_key'] == '"""%s"""' % SECRET_KEY
     assert ini['security']['cookie_secure'] == 'true'
 
 
-def test_an_empty_admin_password_and_a_public_listener_are_refused(tmp_path):
+def test_an_empty_admin_password_a_public_key_and_a_public_listener_are_refused(tmp_path):
     playbook_failed = None
     try:
-        _render(tmp_path, replicas=1, extra={'grafana_admin_password': '', 'grafana_http_address': '0.0.0.0'})
+        _render(tmp_path, replicas=1, extra={'grafana_admin_password': '', 'grafana_http_address': '0.0.0.0',
+                                             'grafana_secret_key': 'SW2YcwTIb9zpOOhoPsMm'})
     except AssertionError as exc:
         playbook_failed = str(exc)
     assert playbook_failed is None, playbook_failed  # validate.yml only records; the role's main.yml stops
     problems = json.loads((tmp_path / 'out' / 'problems.json').read_text(encoding='utf-8'))
     assert any(p.startswith('grafana_admin_password is empty') for p in problems), problems
     assert any(p.startswith("grafana_http_address='0.0.0.0'") for p in problems), problems
-    assert len(problems) == 2, problems
+    assert any(p.startswith('grafana_secret_key is empty, shorter than 32 characters') for p in problems), problems
+    assert len(problems) == 3, problems
 
 
 def _dashboard():
