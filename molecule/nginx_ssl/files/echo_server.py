@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Test upstream for the nginx_ssl scenario: HTTP and websocket echo on several ports.
 
-HTTP: answers JSON {"port", "path", "upgrade", "forwarded_proto"} so the test sees which
-upstream a location reached and which path it was given.
+HTTP: answers JSON {"host", "port", "path", "upgrade", "forwarded_proto"} so the test sees which
+upstream (container and port) a location reached and which path it was given.
 Websocket (RFC 6455): completes the handshake (101) and echoes each text frame back
 as "<port>:<text>".
 """
@@ -62,6 +62,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("Upgrade", "").lower() == "websocket":
             return self.websocket()
         body = json.dumps({
+            "host": socket.gethostname(),
             "port": self.server.server_port,
             "path": self.path,
             "upgrade": self.headers.get("Upgrade"),

@@ -249,15 +249,24 @@ def test_every_rendered_file_starts_with_the_managed_comment(rendered):
             assert path.read_text(encoding='utf-8').startswith('#'), path
 
 
-def test_nginx_locations_point_at_the_first_host_running_each_service(rendered):
+def test_nginx_locations_point_at_every_host_running_each_service(rendered):
     locations = {loc['path']: loc for loc in json.loads((rendered / 'tel1-nginx.json').read_text(encoding='utf-8'))}
-    first = {}
+    hosts_of = {}
     for host, hv in APP_HOSTS.items():  # inventory order
         for svc in hv['webitel_apps_enabled_services']:
-            first.setdefault(svc, host)
-    assert locations['/api']['upstream'] == '%s:%d' % (_addr(first['api']), DEFAULTS['webitel_apps_api_port'])
-    assert locations['/ws']['upstream'] == '%s:%d' % (_addr(first['engine']), DEFAULTS['webitel_apps_engine_websocket_port'])
+            hosts_of.setdefault(svc, []).append(host)
+
+    def servers(svc, port_var):
+        found = ['%s:%d' % (_addr(h), DEFAULTS[port_var]) for h in hosts_of[svc]]
+        return found[0] if len(found) == 1 else found
+
+    # api runs on one host: a single server; engine and storage run on both: an upstream of both.
+    assert locations['/api']['upstream'] == servers('api', 'webitel_apps_api_port')
+    assert isinstance(locations['/api']['upstream'], str)
+    assert locations['/ws']['upstream'] == servers('engine', 'webitel_apps_engine_websocket_port')
+    assert len(locations['/ws']['upstream']) == 2
     assert locations['/ws']['websocket'] is True
-    assert locations['/chat']['upstream'] == '%s:%d' % (_addr(first['messages_bot']), DEFAULTS['webitel_apps_messages_bot_port'])
-    assert locations['/api/storage']['upstream'] == '%s:%d' % (_addr(first['storage']), DEFAULTS['webitel_apps_storage_public_port'])
+    assert locations['/chat']['upstream'] == servers('messages_bot', 'webitel_apps_messages_bot_port')
+    assert locations['/api/storage']['upstream'] == servers('storage', 'webitel_apps_storage_public_port')
+    assert len(locations['/api/storage']['upstream']) == 2
     assert sorted(locations) == ['/api', '/api/storage', '/chat', '/ws']
