@@ -5,6 +5,7 @@ events   - ESL client subscribed to CHANNEL_HANGUP_COMPLETE while a sipp call ru
 wss      - TLS + WebSocket (sip subprotocol) handshake, REGISTER -> 401, REGISTER with digest -> 200.
 tlsinfo  - the certificate a TLS server presents (SHA-256 fingerprint).
 flowmgr  - stand-in for Webitel's flow manager: an outbound-socket server that answers `connect`.
+cdrsink  - stand-in for Webitel's storage service: an HTTP server that takes the JSON CDRs mod_json_cdr posts.
 """
 import argparse
 import base64
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 
 # --- Event Socket ------------------------------------------------------------------
@@ -300,6 +302,32 @@ def cmd_flowmgr(args):
     return 0
 
 
+# --- Webitel's storage stand-in (CDRs) ----------------------------------------------
+def cmd_cdrsink(args):
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # pylint: disable=invalid-name (http.server's name)
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode("utf-8", "replace")
+            received.append({"path": self.path, "content_type": self.headers.get("Content-Type"), "body": body})
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_args):
+            pass
+
+    srv = HTTPServer(("0.0.0.0", args.port), Handler)
+    srv.timeout = 1
+    deadline = time.time() + args.timeout
+    # mod_json_cdr posts one CDR per leg; wait for the expected count or the deadline.
+    while time.time() < deadline and len(received) < args.count:
+        srv.handle_request()
+    with open(args.output, "w") as fh:
+        json.dump(received, fh)
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -336,8 +364,15 @@ def main():
     s.add_argument("--port", type=int, default=10030)
     s.add_argument("--timeout", type=float, default=60)
     s.add_argument("--output", required=True)
+    s = sub.add_parser("cdrsink")
+    s.add_argument("--port", type=int, default=10021)
+    s.add_argument("--count", type=int, default=1)
+    s.add_argument("--timeout", type=float, default=60)
+    s.add_argument("--output", required=True)
     args = p.parse_args()
-    return {"esl": cmd_esl, "call": cmd_call, "wss": cmd_wss, "tlsinfo": cmd_tlsinfo, "flowmgr": cmd_flowmgr}[args.cmd](args)
+    commands = {"esl": cmd_esl, "call": cmd_call, "wss": cmd_wss, "tlsinfo": cmd_tlsinfo, "flowmgr": cmd_flowmgr,
+                "cdrsink": cmd_cdrsink}
+    return commands[args.cmd](args)
 
 
 if __name__ == "__main__":
