@@ -202,6 +202,9 @@ converge() {
   # What listens where, from lab_report.yml's message in the log.
   awk '/TASK \[Print the lab\]/ { on = 1; next } on && /^(TASK|PLAY)/ { on = 0 } on && /^        / { sub(/^      /, ""); print }' "$LOG" \
     | grep -v '^ *$' || true
+  # What the preflight skipped (lab only), from its one line per component and host in the log.
+  echo "  skipped (vendor repository unreachable or credentials unset): $(grep -o "SKIPPED [a-z_]* on [A-Za-z0-9_.-]*" "$LOG" \
+    | sed 's/^SKIPPED //' | sort -u | paste -sd, - | sed 's/,/, /g' | grep . || echo none)"
   if [ "$site_rc" -ne 0 ]; then
     echo "$playbook FAILED (exit $site_rc): the failures are above; full log: $LOG"
   else
