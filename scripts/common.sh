@@ -17,7 +17,20 @@ if [ -z "${VOICEOPS_VENDOR_APT:-}" ] && [ -f "$TOP/../shared/vendor-apt/apt/Pack
 fi
 export VOICEOPS_VENDOR_APT="${VOICEOPS_VENDOR_APT:-}"
 
-_req_hash=$(sha256sum "$TOP/requirements-dev.txt" | cut -c1-12)
+# The requirements of the virtualenv: requirements-dev.txt (ansible 12.x, the Debian 12 controller)
+# unless VOICEOPS_REQUIREMENTS names another file (requirements-current.txt: the Debian 13 controller).
+VOICEOPS_REQUIREMENTS="${VOICEOPS_REQUIREMENTS:-requirements-dev.txt}"
+case "$VOICEOPS_REQUIREMENTS" in /*) ;; *) VOICEOPS_REQUIREMENTS="$TOP/$VOICEOPS_REQUIREMENTS" ;; esac
+export VOICEOPS_REQUIREMENTS
+requirements_files() {
+  # The file and every file it includes with -r, recursively (they all key the cached virtualenv).
+  local f=$1 inc
+  printf '%s\n' "$f"
+  while IFS= read -r inc; do
+    requirements_files "$(dirname "$f")/$inc"
+  done < <(sed -nE 's/^-r[[:space:]]*([^[:space:]]+).*/\1/p' "$f")
+}
+_req_hash=$(requirements_files "$VOICEOPS_REQUIREMENTS" | xargs cat | sha256sum | cut -c1-12)
 export VENV="${VENV:-$VOICEOPS_CACHE/venv-$_req_hash}"
 
 # ansible_collections/voiceops/platform -> this checkout (one link per checkout).

@@ -4,13 +4,16 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 activate_venv
+# The controller's Python (3.11 on Debian 12, 3.13 on Debian 13).
+py=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
 # ansible-test fetches a pip bootstrap script it caches by pip version; provide
 # the offline stand-in under that name.
-pip_version=$(python - <<'PY'
+pip_version=$(python - "$py" <<'PY'
+import sys
 from types import SimpleNamespace
 from ansible_test._internal.python_requirements import get_venv_packages
-print(get_venv_packages(SimpleNamespace(version="3.11"))["pip"])
+print(get_venv_packages(SimpleNamespace(version=sys.argv[1]))["pip"])
 PY
 )
 if [ -n "$pip_version" ]; then
@@ -25,4 +28,4 @@ mkdir -p "$dest"
 # Only the files git knows about (tracked or new, not ignored).
 (cd "$TOP" && git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' | tar --null -T - -cf -) | tar -C "$dest" -xf -
 cd "$dest"
-ansible-test sanity --local --python 3.11 --color no "$@"
+ansible-test sanity --local --python "$py" --color no "$@"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create (once) the cached virtualenv with the pinned tools of requirements-dev.txt.
+# Create (once) the cached virtualenv with the pinned tools of $VOICEOPS_REQUIREMENTS
+# (requirements-dev.txt by default, scripts/common.sh).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -21,8 +22,8 @@ fi
 echo "[venv] creating $VENV"
 rm -rf "$VENV"
 "$PY" -m venv "$VENV"
-log="$VOICEOPS_CACHE/pip-install.log"
-if ! "$VENV/bin/pip" install -r "$TOP/requirements-dev.txt" >"$log" 2>&1; then
+log="$VENV.pip-install.log"
+if ! "$VENV/bin/pip" install -r "$VOICEOPS_REQUIREMENTS" >"$log" 2>&1; then
   tail -n 30 "$log" >&2
   exit 1
 fi
