@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Prepare the control/test machine: Debian packages, a running Docker engine
 # and the local Debian 12 systemd base image. Idempotent; safe to re-run.
+# `host-setup.sh controller13` also builds the Debian 13 controller image (scripts/test.sh controller13)
+# and prints its name on the last line.
 set -euo pipefail
 
 BASE_IMAGE="${BASE_IMAGE:-voiceops/debian12-systemd:latest}"
@@ -73,7 +75,49 @@ build_base_image() {
   log "built $BASE_IMAGE"
 }
 
+# The Debian 13 controller: no systemd (the checks run as its one process), Python 3.13 with venv,
+# git (the sanity tree is what git knows), iproute2 (the network facts the roles' defaults read),
+# shellcheck (ansible-test's shellcheck test) and the docker CLI (molecule's docker connection). The tag is a hash of this recipe: a changed recipe builds a new
+# image, an unchanged one is never rebuilt.
+CONTROLLER13_SUITE=trixie
+CONTROLLER13_PACKAGES=python3,python3-venv,git,ca-certificates,iproute2,shellcheck,docker-cli
+CONTROLLER13_REPO=voiceops/debian13-controller
+
+controller13_image() {
+  printf '%s:%s\n' "$CONTROLLER13_REPO" \
+    "$(printf '%s %s minbase v1' "$CONTROLLER13_SUITE" "$CONTROLLER13_PACKAGES" | sha256sum | cut -c1-12)"
+}
+
+build_controller13_image() {
+  local image mirror root t0 old
+  image=$(controller13_image)
+  if docker image inspect "$image" >/dev/null 2>&1; then
+    log "$image is there (not rebuilt)"
+    return 0
+  fi
+  mirror=$(apt_mirror)
+  root=$(mktemp -d)
+  t0=$(date +%s)
+  log "building $image: debootstrap $CONTROLLER13_SUITE from $mirror (a few minutes)"
+  $SUDO debootstrap --variant=minbase --include="$CONTROLLER13_PACKAGES" \
+    "$CONTROLLER13_SUITE" "$root" "$mirror" >"$CACHE_DIR/debootstrap-$CONTROLLER13_SUITE.log" 2>&1 || {
+      tail -n 30 "$CACHE_DIR/debootstrap-$CONTROLLER13_SUITE.log" >&2; $SUDO rm -rf "$root"; return 1; }
+  # A controller keeps no .debs nor package lists.
+  $SUDO find "$root/var/cache/apt/archives" "$root/var/lib/apt/lists" -type f -delete
+  $SUDO tar -C "$root" -c . | docker import --change 'CMD ["/bin/bash"]' - "$image" >/dev/null
+  $SUDO rm -rf "$root"
+  # Older recipes of this image are not needed any more.
+  for old in $(docker image ls "$CONTROLLER13_REPO" --format '{{.Repository}}:{{.Tag}}'); do
+    [ "$old" = "$image" ] || docker image rm "$old" >/dev/null 2>&1 || true
+  done
+  log "built $image in $(( $(date +%s) - t0 ))s"
+}
+
 mkdir -p "$CACHE_DIR"
 install_packages
 start_docker
 build_base_image
+if [ "${1:-}" = controller13 ]; then
+  build_controller13_image
+  controller13_image
+fi
