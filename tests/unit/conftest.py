@@ -61,6 +61,9 @@ class ModuleExit(Exception):
 
 @contextlib.contextmanager
 def _module_args(args):
+    # As with no_target_syslog on the controller: a test run writes nothing to the machine's syslog
+    # (where Python 3.13 refuses a NUL character in the logged arguments before the module answers).
+    args = dict(args, _ansible_no_log=True)
     try:
         from ansible.module_utils.testing import patch_module_args
     except ImportError:  # ansible-core < 2.19
@@ -93,3 +96,32 @@ def run_module():
         raise AssertionError('the module returned without exit_json or fail_json')
 
     return runner
+
+
+def _os_release():
+    values = {}
+    try:
+        with open('/etc/os-release', encoding='utf-8') as f:
+            for line in f:
+                key, sep, value = line.strip().partition('=')
+                if sep:
+                    values[key] = value.strip('"')
+    except OSError:
+        pass
+    return values
+
+
+@pytest.fixture(scope='session')
+def control_node_os():
+    """Extra variables for the playbook tests whose hosts are the control node itself.
+
+    The preflight accepts Debian 12 hosts only. A control node on another release (the Debian 13
+    controller stage of scripts/test.sh, a GitHub runner) cannot pretend to be one, so there the
+    release it runs is declared the expected one: every other rule runs as on a Debian 12 host.
+    Empty on Debian 12, where the rule runs unchanged.
+    """
+    release = _os_release()
+    if release.get('ID') == 'debian' and release.get('VERSION_ID') == '12':
+        return {}
+    return {'__preflight_distribution': "{{ ansible_facts['distribution'] }}",
+            '__preflight_distribution_major': "{{ ansible_facts['distribution_major_version'] }}"}

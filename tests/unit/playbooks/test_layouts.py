@@ -9,7 +9,8 @@ use --check with tags that select only the always-tagged (validation) tasks. Wha
 cannot pretend to be is supplied as extra variables, and nothing else:
 - the secrets of docs/secrets.yml (and the vendor repository credentials), dummy values;
 - each host's private address (its ansible_host, else the control node's address), the node
-  names of RabbitMQ (which must resolve on the host: localhost here) and the address they listen on.
+  names of RabbitMQ (which must resolve on the host: localhost here) and the address they listen on;
+- on a control node that is not Debian 12, its release as the one the preflight expects (conftest.py).
 """
 
 from __future__ import annotations
@@ -85,18 +86,19 @@ def _syntax(layout, tmp):
 
 
 @pytest.fixture(scope='module')
-def results(tmp_path_factory):
+def results(tmp_path_factory, control_node_os):
     if shutil.which('ansible-playbook') is None:
         pytest.skip('ansible-playbook is not on PATH (run through scripts/test.sh unit)')
     root = str(tmp_path_factory.mktemp('layouts'))
     jobs = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         for layout in LAYOUTS:
-            jobs[('validate', layout)] = pool.submit(_validate, layout, os.path.join(root, 'validate-' + layout))
+            jobs[('validate', layout)] = pool.submit(_validate, layout, os.path.join(root, 'validate-' + layout),
+                                                     control_node_os)
             jobs[('syntax', layout)] = pool.submit(_syntax, layout, os.path.join(root, 'syntax-' + layout))
         # The control: the scale-out layout without the name of its primary must be refused.
         jobs[('control', 'scale_out')] = pool.submit(_validate, 'scale_out', os.path.join(root, 'control'),
-                                                     {'postgres_replica_primary': ''})
+                                                     dict(control_node_os, postgres_replica_primary=''))
     return {key: f.result() for key, f in jobs.items()}
 
 

@@ -3,7 +3,8 @@
 """Every bad inventory of tests/validation/cases.yml is refused by site.yml's first play,
 before any task changed a host, with one message naming each bad variable; the valid
 inventory passes that play. The hosts are the control node itself (connection local) and
-the runs use --check, so that nothing could change even if a check were missing."""
+the runs use --check, so that nothing could change even if a check were missing. A control node
+that is not Debian 12 runs as the release the preflight expects (conftest.py: control_node_os)."""
 
 from __future__ import annotations
 
@@ -41,13 +42,14 @@ def _inventory(case, tmp):
     return inv
 
 
-def _run(case, tmp):
+def _run(case, tmp, control_node_os):
     os.makedirs(tmp, exist_ok=True)
     args = [shutil.which('ansible-playbook'), '-i', _inventory(case, tmp), os.path.join(TOP, 'playbooks', 'site.yml'), '--check']
-    if case.get('vars'):
+    extra_vars = dict(control_node_os, **case.get('vars', {}))
+    if extra_vars:
         extra = os.path.join(tmp, 'vars.yml')
         with open(extra, 'w', encoding='utf-8') as f:
-            yaml.safe_dump(case['vars'], f)
+            yaml.safe_dump(extra_vars, f)
         args += ['-e', '@' + extra]
     if case.get('tags'):
         args += ['--tags', case['tags']]
@@ -69,7 +71,7 @@ def _merge(cases):
 
 
 @pytest.fixture(scope='module')
-def results(tmp_path_factory):
+def results(tmp_path_factory, control_node_os):
     """Run every group of cases (and the valid inventory, validation only) two at a time."""
     if shutil.which('ansible-playbook') is None:
         pytest.skip('ansible-playbook is not on PATH (run through scripts/test.sh unit)')
@@ -79,7 +81,7 @@ def results(tmp_path_factory):
     for number in sorted({c['run'] for c in CASES}):
         runs[number] = _merge([c for c in CASES if c['run'] == number])
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {key: pool.submit(_run, run, os.path.join(root, 'run-%s' % key)) for key, run in runs.items()}
+        futures = {key: pool.submit(_run, run, os.path.join(root, 'run-%s' % key), control_node_os) for key, run in runs.items()}
     return {key: f.result() for key, f in futures.items()}
 
 
