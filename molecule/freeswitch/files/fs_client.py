@@ -307,7 +307,7 @@ def cmd_cdrsink(args):
     received = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # pylint: disable=invalid-name (http.server's name)
+        def do_POST(self):  # pylint: disable=invalid-name  # http.server's name
             body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode("utf-8", "replace")
             received.append({"path": self.path, "content_type": self.headers.get("Content-Type"), "body": body})
             self.send_response(200)
