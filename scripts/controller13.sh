@@ -20,7 +20,7 @@ run() {
   # The checkout and its git directory at the same paths (a worktree's lies outside it), the cache
   # (virtualenv, collection link) at the same path, ansible-test's own virtualenvs in a named volume.
   git_common=$(cd "$TOP" && cd "$(git rev-parse --git-common-dir)" && pwd)
-  case "$git_common/" in "$TOP"/*) ;; *) mounts+=(-v "$git_common:$git_common") ;; esac
+  case "$git_common/" in "$TOP"/*) ;; *) mounts+=(-v "$git_common:$git_common:ro") ;; esac
   # PyPI is reached through a proxy whose CA is only in the host's bundle.
   if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
     mounts+=(-v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro
