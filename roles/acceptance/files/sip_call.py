@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A SIP phone over UDP for the acceptance checks (standard library only).
 
-Usage: sip_call.py register|call. The settings come as one JSON object in the environment variable
+Usage: sip_call.py register|call|wss-register. The settings come as one JSON object in the environment variable
 ACCEPTANCE_SIP (it holds the subscriber's password, kept off the command line):
   proxy, port       OpenSIPS' UDP listener
   domain            the SIP domain (From/To/Request-URI)
@@ -18,14 +18,21 @@ register: REGISTER (401, then 200 with the digest; the reply must list the conta
 call: INVITE (407, then with the digest), 200 with SDP, ACK; RTP to the answer's address, counting
   the packets that come back; BYE. rtpengine's sessions not marked for deletion are listed before,
   during and after the call. Prints one JSON object; "error" names what went wrong.
+wss-register: the register check over a secure WebSocket (RFC 7118) through nginx, as a browser phone
+  does (run on the control node). Settings: connect, port (nginx's TLS address and port), server_name
+  (SNI, Host; the certificate must be valid for it), ca (the bundle the chain must verify against),
+  path (nginx's location proxied to OpenSIPS' WebSocket listener, /sip), domain, user, password, timeout.
+  Prints the same keys as register, with "error" after a failure.
 """
 
+import base64
 import hashlib
 import json
 import os
 import random
 import re
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -83,6 +90,65 @@ class Phone(object):
         return 'Via: SIP/2.0/UDP %s:%d;branch=%s;rport' % (self.local, self.lport, branch)
 
 
+class WebSocket(object):
+    """A client WebSocket over TLS carrying SIP text frames."""
+
+    def __init__(self, cfg):
+        ctx = ssl.create_default_context(cafile=cfg['ca'])
+        raw = socket.create_connection((cfg['connect'], int(cfg['port'])), timeout=float(cfg['timeout']))
+        self.sock = ctx.wrap_socket(raw, server_hostname=cfg['server_name'])
+        key = base64.b64encode(os.urandom(16)).decode()
+        host = cfg['server_name'] if int(cfg['port']) == 443 else '%s:%s' % (cfg['server_name'], cfg['port'])
+        self.sock.sendall(('GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n'
+                           'Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: sip\r\n'
+                           'Origin: https://%s\r\n\r\n' % (cfg['path'], host, key, host)).encode())
+        head = b''
+        while b'\r\n\r\n' not in head:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise OSError('the WebSocket handshake was closed')
+            head += chunk
+        self.buf = head.split(b'\r\n\r\n', 1)[1]
+        first = head.split(b'\r\n', 1)[0].decode(errors='replace')
+        if ' 101 ' not in first:
+            raise OSError('WebSocket upgrade refused: %s' % first)
+        accept = base64.b64encode(hashlib.sha1((key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').encode()).digest())
+        if accept not in head:
+            raise OSError('wrong Sec-WebSocket-Accept in the upgrade reply')
+
+    def send(self, text):
+        payload = text.encode()
+        mask = os.urandom(4)
+        if len(payload) < 126:
+            head = struct.pack('!BB', 0x81, 0x80 | len(payload))
+        else:
+            head = struct.pack('!BBH', 0x81, 0x80 | 126, len(payload))
+        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    def read(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise OSError('WebSocket closed')
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def recv(self):
+        while True:
+            first, second = struct.unpack('!BB', self.read(2))
+            length = second & 0x7F
+            if length == 126:
+                length = struct.unpack('!H', self.read(2))[0]
+            elif length == 127:
+                length = struct.unpack('!Q', self.read(8))[0]
+            payload = self.read(length)
+            if first & 0x0F in (0x1, 0x2):
+                return payload.decode(errors='replace')
+            if first & 0x0F == 0x8:
+                raise OSError('WebSocket closed by the server')
+
+
 def status(reply):
     return int(reply.split(' ', 2)[1])
 
@@ -133,6 +199,33 @@ def register(phone, expires, call_id, tag, cseq):
             continue
         break
     return codes, reply, cseq, contact
+
+
+def register_wss(ws, cfg, state, expires):
+    """REGISTER the browser's contact, answering one challenge: ([codes], final reply)."""
+    uri = 'sip:%s' % cfg['domain']
+    codes, auth, reply = [], '', ''
+    for _attempt in range(2):
+        branch = 'z9hG4bK-acc-' + rand_hex()
+        ws.send('\r\n'.join([
+            'REGISTER %s SIP/2.0' % uri, 'Via: SIP/2.0/WSS %s;branch=%s' % (state['host'], branch), 'Max-Forwards: 70',
+            'From: <sip:%s@%s>;tag=%s' % (cfg['user'], cfg['domain'], state['tag']), 'To: <sip:%s@%s>' % (cfg['user'], cfg['domain']),
+            'Call-ID: %s' % state['call_id'], 'CSeq: %d REGISTER' % state['cseq'],
+            'Contact: <%s;transport=ws>;expires=%d' % (state['contact'], expires), 'User-Agent: voiceops-acceptance']
+            + ([auth] if auth else []) + ['Content-Length: 0', '', '']))
+        state['cseq'] += 1
+        while True:
+            reply = ws.recv()
+            if reply.startswith('SIP/2.0 ') and branch in header(reply, 'Via') and int(reply.split(' ', 2)[1]) >= 200:
+                break
+        code = int(reply.split(' ', 2)[1])
+        codes.append(code)
+        challenge = header(reply, 'WWW-Authenticate')
+        if code == 401 and not auth and challenge:
+            auth = 'Authorization: ' + digest(cfg, challenge, 'REGISTER', uri)
+            continue
+        break
+    return codes, reply
 
 
 def cmd_register(cfg):
@@ -310,10 +403,31 @@ def finish(out, cli, sessions):
     return out
 
 
+def cmd_wss_register(cfg):
+    """The register check over WSS through nginx; the same keys as cmd_register, with "error" after a failure."""
+    out = {'register': [], 'saved': False, 'unregister': [], 'removed': False}
+    started = time.monotonic()
+    try:
+        ws = WebSocket(cfg)
+        host = rand_hex(48) + '.invalid'
+        state = {'host': host, 'tag': rand_hex(), 'call_id': 'acceptance-wss-%s@voiceops' % rand_hex(64), 'cseq': 1,
+                 'contact': 'sip:%s@%s' % (cfg['user'], host)}
+        out['register'], reply = register_wss(ws, cfg, state, 60)
+        out['saved'] = any(state['contact'] in c for c in header(reply, 'Contact', every=True))
+        out['ms'] = round((time.monotonic() - started) * 1000, 1)
+        if out['register'][-1] == 200:
+            out['unregister'], reply = register_wss(ws, cfg, state, 0)
+            out['removed'] = out['unregister'][-1] == 200 and not any(state['contact'] in c for c in header(reply, 'Contact', every=True))
+        ws.sock.close()
+    except (OSError, ValueError, KeyError) as exc:
+        out['error'] = '%s: %s' % (type(exc).__name__, exc)
+    return out
+
+
 def main():
     cfg = json.loads(os.environ.get('ACCEPTANCE_SIP', '{}'))
     try:
-        out = cmd_register(cfg) if sys.argv[1:] == ['register'] else cmd_call(cfg)
+        out = {'register': cmd_register, 'wss-register': cmd_wss_register}.get(sys.argv[1] if sys.argv[1:] else '', cmd_call)(cfg)
     except (OSError, KeyError, ValueError) as exc:
         out = {'error': '%s: %s' % (type(exc).__name__, exc)}
     print(json.dumps(out))
