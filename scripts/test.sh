@@ -2,8 +2,9 @@
 # The project's test command (`make test`): prepares the machine, then runs every
 # check without stopping at the first failure, and prints "N passed, N failed".
 # Usage: scripts/test.sh [all|lint|sanity|unit|build|molecule [SCENARIO...]|controller13]
-# controller13: a subset (sanity, unit, molecule:preflight) from a Debian 13 controller with the
-# current ansible (scripts/controller13.sh); `all` runs it after the Debian 12 stages.
+# controller13: a subset (sanity, unit, molecule:site and molecule:preflight) from a Debian 13
+# controller with the current ansible (scripts/controller13.sh); `all` builds its image from the
+# start and runs it as one job of the molecule pool, beside the Debian 12 scenarios.
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
 export NO_COLOR=1 ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
@@ -67,6 +68,30 @@ scenarios() {
     while IFS= read -r m; do basename "$(dirname "$m")"; done | grep -v '^_'
 }
 
+# Each job's duration in the last run on this machine ("<job> <seconds>"): the pool starts the
+# longest first, so that the longest does not end the run alone.
+TIMES="$VOICEOPS_CACHE/test-job-seconds"
+longest_first() {
+  # longest_first JOB... : the jobs by last duration, longest first; a job never timed counts
+  # 120 s per container of its scenario (the Debian 13 stage: 900 s).
+  local j secs
+  for j in "$@"; do
+    secs=$(awk -v j="$stage$j" '$1 == j { s = $2 } END { print s }' "$TIMES" 2>/dev/null)
+    if [ -z "$secs" ]; then
+      if [ "$j" = controller13 ]; then secs=900
+      else secs=$(( 120 * $(grep -cE '^  - \{?name: ' "$TOP/molecule/$j/molecule.yml") )); fi
+    fi
+    printf '%s %s\n' "$secs" "$j"
+  done | sort -k1,1nr -k2 | cut -d' ' -f2
+}
+record_time() {
+  # record_time JOB SECONDS
+  # (the Debian 13 stage writes the same file from its container: one writer at a time)
+  # shellcheck disable=SC2016
+  flock "$TIMES.lock" bash -c 'tmp=$(mktemp); { grep -v "^$1 " "$2" 2>/dev/null; echo "$1 $3"; } >"$tmp" && mv "$tmp" "$2"' \
+    _ "$stage$1" "$TIMES" "$2"
+}
+
 vendor_skip_reason() {
   # A scenario that needs the local vendor apt repository names its component in
   # molecule/<s>/vendor-apt; without a repository it is skipped, with the reason.
@@ -80,28 +105,63 @@ vendor_skip_reason() {
   echo "$component (no vendor packages: set VOICEOPS_VENDOR_APT)"
 }
 
+run_scenario() {
+  # run_scenario NAME: one `molecule test`. A scenario's containers have fixed names, so the same
+  # scenario never runs twice at once on this machine (the Debian 13 stage runs some of them too):
+  # a lock per scenario, shared with that stage through the cache directory.
+  mkdir -p "$VOICEOPS_CACHE/locks"
+  cd "$TOP" && flock "$VOICEOPS_CACHE/locks/molecule-$1.lock" molecule test -s "$1"
+}
+
+may_start() {
+  # may_start JOB (in run_molecule: its list and logs): the Debian 13 stage runs the site scenario
+  # too, so it starts once the Debian 12 site scenario has ended (the lock would hold it idle).
+  [ "$1" != controller13 ] || [[ " ${list[*]} " != *" site "* ]] || [ -f "$logs/site.rc" ]
+}
+
 run_molecule() {
-  # Scenarios run MOLECULE_JOBS at a time (default 2); each has its own containers
-  # and network. Logs are printed whole, in order, once each scenario ends.
-  local jobs="${MOLECULE_JOBS:-2}" logs s reason
+  # Jobs run MOLECULE_JOBS at a time (default 2), longest first: the scenarios (each with its own
+  # containers and network) and, with `all`, the Debian 13 controller stage (job "controller13").
+  # Logs are printed whole, in order, once each job ends.
+  local jobs="${MOLECULE_JOBS:-2}" logs s reason list=()
   logs=$(mktemp -d)
-  for s in $(scenarios "$@"); do
-    if reason=$(vendor_skip_reason "$s"); then
+  [ "$with_controller13" = only ] || mapfile -t list < <(scenarios "$@")
+  [ "$with_controller13" = 0 ] || list+=(controller13)
+  local pending=() i
+  for s in $(longest_first "${list[@]}"); do
+    if [ "$s" != controller13 ] && reason=$(vendor_skip_reason "$s"); then
       echo "SKIPPED: $reason" >"$logs/$s.log"; echo "77 0" >"$logs/$s.rc"; continue
     fi
+    pending+=("$s")
+  done
+  while [ "${#pending[@]}" -gt 0 ]; do
     while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do sleep 2; done
+    # The first pending job that may start.
+    s=""
+    for i in "${!pending[@]}"; do may_start "${pending[$i]}" && { s=${pending[$i]}; break; }; done
+    [ -n "$s" ] || { sleep 2; continue; }
+    unset "pending[$i]"; pending=("${pending[@]}")
     (
       t0=$(date +%s)
-      # A scenario that proves a role only up to a step it cannot reach here writes
-      # "SKIPPED: <what> (<why>)" lines to this file (molecule/_shared/report_skip.yml).
-      export VOICEOPS_SKIP_REPORT="$logs/$s.skips"
-      cd "$TOP" && molecule test -s "$s" >"$logs/$s.log" 2>&1
+      if [ "$s" = controller13 ]; then
+        controller13_stage >"$logs/$s.log" 2>&1
+      else
+        # A scenario that proves a role only up to a step it cannot reach here writes
+        # "SKIPPED: <what> (<why>)" lines to this file (molecule/_shared/report_skip.yml).
+        export VOICEOPS_SKIP_REPORT="$logs/$s.skips"
+        run_scenario "$s" >"$logs/$s.log" 2>&1
+      fi
       echo "$? $(( $(date +%s) - t0 ))" >"$logs/$s.rc"
     ) &
   done
   wait
-  for s in $(scenarios "$@"); do
+  for s in "${list[@]}"; do
     read -r rc secs <"$logs/$s.rc"
+    [ "$rc" -eq 77 ] || record_time "$s" "$secs"
+    if [ "$s" = controller13 ]; then
+      count_controller13 "$logs/$s.log" "$rc" "$secs"
+      continue
+    fi
     echo "=== RUN  ${stage}molecule:$s"
     cat "$logs/$s.log"
     # A deprecation is fixed when it appears, not left to pile up: it fails the scenario.
@@ -132,46 +192,61 @@ check_name() {
   printf '%s\n' "$name"
 }
 
-run_controller13() {
-  # The Debian 13 controller image (built once per recipe, scripts/host-setup.sh), then the subset in
-  # a container of it; its "=== PASS|FAIL|SKIP controller13:..." lines are counted here.
-  local image out t0 rc line name got_fail=0 ran=0
-  t0=$(date +%s)
-  echo "=== RUN  controller13:image"
-  out=$(mktemp)
-  "$TOP/scripts/host-setup.sh" controller13 | tee "$out"
-  rc=$?; image=$(tail -n1 "$out"); rm -f "$out"
+# The Debian 13 controller stage: its image (scripts/host-setup.sh controller13, built once per
+# recipe) is built in the background from the start of the run (controller13_image_start), then
+# the stage runs its subset in a container of it (scripts/controller13.sh) as one job of the
+# molecule pool; its "=== PASS|FAIL|SKIP controller13:..." lines are counted afterwards.
+controller13_image_start() {
+  C13_DIR=$(mktemp -d)
+  (
+    t0=$(date +%s)
+    "$TOP/scripts/host-setup.sh" controller13 >"$C13_DIR/image.log" 2>&1
+    echo "$? $(( $(date +%s) - t0 ))" >"$C13_DIR/image.rc"
+  ) &
+}
+
+controller13_stage() {
+  local rc secs image
+  while [ ! -f "$C13_DIR/image.rc" ]; do sleep 2; done
+  read -r rc secs <"$C13_DIR/image.rc"
+  cat "$C13_DIR/image.log"
+  image=$(tail -n1 "$C13_DIR/image.log")
   if [ "$rc" -ne 0 ] || [ -z "$image" ]; then
-    failed=$((failed + 1)); failures+=("controller13:image"); echo "=== FAIL controller13:image ($(( $(date +%s) - t0 ))s)"
-    return
+    echo "=== FAIL controller13:image (${secs}s)"
+    return 1
   fi
-  passed=$((passed + 1)); echo "=== PASS controller13:image ($(( $(date +%s) - t0 ))s)"
-  t0=$(date +%s); rc=""
+  echo "=== PASS controller13:image (${secs}s, built beside the Debian 12 stages)"
+  "$TOP/scripts/controller13.sh" run "$image"
+}
+
+count_controller13() {
+  # count_controller13 LOG RC SECONDS
+  local line got_fail=0 ran=0
   while IFS= read -r line; do
     printf '%s\n' "$line"
     case "$line" in
       "=== PASS controller13:"*) passed=$((passed + 1)); ran=1 ;;
       "=== FAIL controller13:"*) failed=$((failed + 1)); failures+=("$(check_name "$line")"); got_fail=1; ran=1 ;;
       "=== SKIP controller13:"*) skipped=$((skipped + 1)); skips+=("$(check_name "$line")"); ran=1 ;;
-      "=== controller13 exit "*) rc=${line#=== controller13 exit } ;;
     esac
-  done < <("$TOP/scripts/controller13.sh" run "$image" 2>&1; echo "=== controller13 exit $?")
+  done <"$1"
   # A container that could not run its checks is a failure even if it printed none.
-  if [ "${rc:-1}" -ne 0 ] && [ "$got_fail" -eq 0 ] || [ "$ran" -eq 0 ]; then
-    failed=$((failed + 1)); failures+=("controller13 (exit ${rc:-?})"); echo "=== FAIL controller13 (exit ${rc:-?})"
+  if { [ "$2" -ne 0 ] && [ "$got_fail" -eq 0 ]; } || [ "$ran" -eq 0 ]; then
+    failed=$((failed + 1)); failures+=("controller13 (exit $2)"); echo "=== FAIL controller13 (exit $2)"
   fi
-  echo "controller13: $(( $(date +%s) - t0 ))s in the container"
+  echo "controller13: $3s (image and container)"
 }
 
+with_controller13=0
 setup
 case "$what" in
-  all) run_lint; run_sanity; run_unit; run_build; run_molecule; run_controller13 ;;
+  all) with_controller13=1; controller13_image_start; run_lint; run_sanity; run_unit; run_build; run_molecule ;;
   lint) run_lint ;;
   sanity) run_sanity ;;
   unit) run_unit ;;
   build) run_build ;;
   molecule) run_molecule "$@" ;;
-  controller13) run_controller13 ;;
+  controller13) with_controller13=only; controller13_image_start; run_molecule ;;
   *) echo "usage: $0 [all|lint|sanity|unit|build|molecule [SCENARIO...]|controller13]"; exit 2 ;;
 esac
 
