@@ -10,7 +10,7 @@ help:
 	@echo "make test                 - everything (host setup, lint, sanity, unit, build, molecule); ends with 'N passed, N failed'"
 	@echo "make lint|sanity|unit|build - one stage"
 	@echo "make molecule SCENARIO=x  - one molecule scenario (all when SCENARIO is empty)"
-	@echo "make controller13         - sanity, unit and molecule:preflight from a Debian 13 controller with the current ansible"
+	@echo "make controller13         - sanity, unit, molecule:site and :preflight from a Debian 13 controller with the current ansible"
 	@echo "make lab [LAYOUT=x]       - lab containers with site.yml then acceptance.yml applied; prints the verdict, the lab CA and secrets"
 	@echo "make lab-switchover       - switch the lab's PostgreSQL primary over to a replica (NEW_PRIMARY=host to choose) and record it for later runs"
 	@echo "make lab-down             - remove the lab containers (keeps apt caches, lab CA, lab secrets: it says which)"
