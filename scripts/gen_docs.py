@@ -58,8 +58,10 @@ def ports_markdown(catalogue, defaults):
                 value = str(entry.get('port'))
             exposure = entry.get('exposure', 'private')
             if entry.get('address_var'):
-                exposure += ' (loopback when `%s` is, default %s)' % (
-                    entry['address_var'], role_defaults.get(entry['address_var'], '?'))
+                default = str(role_defaults.get(entry['address_var'], '?'))
+                # A computed default is described by the role's README, not shown as Jinja.
+                default = 'computed, see the role README' if '{{' in default else '`%s`' % default
+                exposure += ' (loopback when `%s` is; default %s)' % (entry['address_var'], default)
             rows.append((entry.get('component'), '%s/%s' % (value, protos), var, role, exposure,
                          entry.get('purpose', '')))
         out.extend(_md_table(['component', 'default', 'variable', 'role', 'exposure', 'purpose'], rows))
