@@ -77,11 +77,11 @@ build_base_image() {
 
 # The Debian 13 controller: no systemd (the checks run as its one process), Python 3.13 with venv,
 # git (the sanity tree is what git knows), iproute2 (the network facts the roles' defaults read),
-# the docker CLI (molecule's docker connection) and ShellCheck (ansible-test's test of the shell
-# scripts). The tag is a hash of this recipe: a changed recipe builds a new image, an unchanged
+# the docker CLI (molecule's docker connection), ShellCheck (ansible-test's test of the shell
+# scripts), and curl and openssl (acceptance.yml probes the edge from the control node). The tag is a hash of this recipe: a changed recipe builds a new image, an unchanged
 # one is never rebuilt.
 CONTROLLER13_SUITE=trixie
-CONTROLLER13_PACKAGES=python3,python3-venv,git,ca-certificates,iproute2,shellcheck,docker-cli
+CONTROLLER13_PACKAGES=python3,python3-venv,git,ca-certificates,iproute2,shellcheck,docker-cli,curl,openssl
 CONTROLLER13_REPO=voiceops/debian13-controller
 
 controller13_image() {
