@@ -65,7 +65,8 @@ layout_inventory() {
   if [ "$LAYOUT" = lab ]; then echo "$TOP/inventory/lab"; return; fi
   [ -f "$TOP/inventory/$LAYOUT/hosts.yml" ] || { echo "LAYOUT=$LAYOUT: no inventory/$LAYOUT/hosts.yml" >&2; return 1; }
   local out="$LAYOUTS_DIR/$LAYOUT"
-  rm -rf "$out" && mkdir -p "$out"
+  # Regenerated on every run; what runs leave in it (the Consul ACL bootstrap token, reports) is kept.
+  rm -rf "$out/hosts.yml" "$out/group_vars" "$out/containers" && mkdir -p "$out"
   python3 - "$TOP/inventory/$LAYOUT" "$TOP/inventory/lab" "$out" <<'PY'
 import os, re, sys, yaml
 src, lab, out = sys.argv[1:]
