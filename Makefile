@@ -15,7 +15,7 @@ help:
 	@echo "make lab-switchover       - switch the lab's PostgreSQL primary over to a replica (NEW_PRIMARY=host to choose) and record it for later runs"
 	@echo "make lab-down             - remove the lab containers (keeps apt caches, lab CA, lab secrets: it says which)"
 	@echo "make lab-clean            - remove everything the lab created (containers, network, apt cache volumes, lab CA, secrets, logs)"
-	@echo "make bench                - converge, re-run and round-trip figures on the lab"
+	@echo "make bench                - converge, re-run and round-trip figures on the lab, over ssh and docker exec (and Mitogen)"
 
 test:
 	@scripts/test.sh all

@@ -42,6 +42,15 @@ export ANSIBLE_COLLECTIONS_PATH="$VOICEOPS_COLLECTIONS_ROOT"
 export ANSIBLE_ROLES_PATH="$TOP/roles"
 export ANSIBLE_CONFIG="$TOP/ansible.cfg"
 
+# The fast mode (LAB_MITOGEN=1, BENCH_MITOGEN=1): Mitogen for Ansible's mitogen_linear strategy
+# (PyPI mitogen, in the virtualenv; call after activate_venv). Exports the strategy and its plugin path.
+use_mitogen() {
+  local dir
+  dir=$(python3 -c 'import os, ansible_mitogen; print(os.path.join(os.path.dirname(ansible_mitogen.__file__), "plugins", "strategy"))') ||
+    { echo "mitogen is not importable from the virtualenv ($VENV)" >&2; return 1; }
+  export ANSIBLE_STRATEGY_PLUGINS="$dir" ANSIBLE_STRATEGY=mitogen_linear
+}
+
 activate_venv() {
   "$TOP/scripts/venv.sh" >&2
   # shellcheck disable=SC1091

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # The lab: one Debian 12 systemd container per host of a layout, site.yml then acceptance.yml applied.
-# Usage: scripts/lab.sh up|down|clean|converge [ansible-playbook args]|switchover|secrets|inventory (prints the layout's inventory)
+# Usage: scripts/lab.sh up|down|clean|converge [ansible-playbook args]|switchover|secrets|prepare (secrets + vendor vars)|inventory (prints the layout's inventory)
 #   LAYOUT=lab (default: inventory/lab, the seed's four servers) or the name of another directory of
 #   inventory/ (scale_out, production, ...): its hosts and groups, run as containers with the lab's settings.
+#   LAB_TRANSPORT=ssh (default: SSH to each container's address, with pipelining and ControlPersist, as
+#   production hosts are reached) or docker (`docker exec`). LAB_MITOGEN=1: the fast mode, Mitogen for
+#   Ansible's mitogen_linear strategy (docs/performance.md).
 # The screen shows a summary (plays, changes, failures, recaps); the full log goes to a file whose path is printed.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 source "$TOP/scripts/containers.sh"
 
 LAYOUT="${LAYOUT:-lab}"
+LAB_TRANSPORT="${LAB_TRANSPORT:-ssh}"
+case "$LAB_TRANSPORT" in ssh|docker) ;; *) echo "LAB_TRANSPORT=$LAB_TRANSPORT: ssh or docker" >&2; exit 2 ;; esac
 NETWORK=voiceops-lab
 SECRETS="$VOICEOPS_CACHE/lab-secrets.yml"
 VENDOR_VARS="$VOICEOPS_CACHE/lab-vendor.yml"
@@ -176,6 +181,25 @@ up() {
   converge
 }
 
+# The inventory sources of a run: the layout's, then (LAB_TRANSPORT=ssh) the containers reached by
+# SSH, or (docker with LAB_MITOGEN=1) by the `docker` connection name that Mitogen takes over.
+# Sets the array inv_args; $1 is the layout's inventory directory.
+transport_inventory() {
+  local inv=$1 hosts h file="$LAB_SSH_DIR/inventory-$LAYOUT-$LAB_TRANSPORT.yml"
+  inv_args=(-i "$inv")
+  mapfile -t hosts < <(layout_hosts "$inv")
+  mkdir -p "$LAB_SSH_DIR"
+  if [ "$LAB_TRANSPORT" = ssh ]; then
+    enable_sshd "${hosts[@]}"
+    ssh_inventory "$file" "$NETWORK" "${hosts[@]}"
+    inv_args+=(-i "$file")
+  elif [ "${LAB_MITOGEN:-0}" = 1 ]; then
+    { printf -- '---\nall:\n  hosts:\n'; for h in "${hosts[@]}"; do printf '    %s: {ansible_connection: docker}\n' "$h"; done; } >"$file"
+    inv_args+=(-i "$file")
+  fi
+  if [ "${LAB_MITOGEN:-0}" = 1 ]; then use_mitogen; fi
+}
+
 # The lab's extra variables: secrets, vendor sources and, after a switchover, the primary.
 lab_vars=(-e "@$SECRETS" -e "@$VENDOR_VARS")
 [ ! -f "$TOPOLOGY_VARS" ] || lab_vars+=(-e "@$TOPOLOGY_VARS")
@@ -190,13 +214,14 @@ converge() {
   local inv playbook=site.yml site_rc=0 acc_rc=0 verdict
   inv=$(layout_inventory)
   grep -q '^ *rocketchat:' "$inv/hosts.yml" && playbook=rocketchat_voice.yml
+  transport_inventory "$inv"
   cd "$TOP"
-  echo "lab layout: $LAYOUT ($inv); full log: $LOG"
-  run_playbook "$playbook" -i "$inv" "playbooks/$playbook" "${lab_vars[@]}" "$@" || site_rc=$?
+  echo "lab layout: $LAYOUT ($inv), transport: $LAB_TRANSPORT$([ "${LAB_MITOGEN:-0}" = 1 ] && echo ' + mitogen'); full log: $LOG"
+  run_playbook "$playbook" "${inv_args[@]}" "playbooks/$playbook" "${lab_vars[@]}" "$@" || site_rc=$?
   if [ "$site_rc" -eq 0 ]; then
-    run_playbook acceptance.yml -i "$inv" playbooks/acceptance.yml "${lab_vars[@]}" \
+    run_playbook acceptance.yml "${inv_args[@]}" playbooks/acceptance.yml "${lab_vars[@]}" \
       -e "acceptance_report_dir=$inv/.acceptance-report" || acc_rc=$?
-    ANSIBLE_FORCE_COLOR=0 ansible-playbook -i "$inv" scripts/lab_report.yml >>"$LOG" 2>&1 || true
+    ANSIBLE_FORCE_COLOR=0 ansible-playbook "${inv_args[@]}" scripts/lab_report.yml >>"$LOG" 2>&1 || true
   fi
   echo
   echo "--- the lab ($LAYOUT) ---"
@@ -229,6 +254,7 @@ switchover() {
   : >"$LOG"
   local inv cluster current new rc=0
   inv=$(layout_inventory)
+  transport_inventory "$inv"
   mapfile -t cluster < <(ansible-inventory -i "$inv" --list "${lab_vars[@]}" | python3 -c 'import json, sys
 inv = json.load(sys.stdin)
 hosts = []
@@ -245,7 +271,7 @@ print("\n".join(hosts))')
   cd "$TOP"
   echo "lab layout: $LAYOUT; switching the PostgreSQL primary from $current to $new; full log: $LOG"
   # Not the recorded primary (an extra variable would override the playbook's own new_primary).
-  run_playbook postgres_switchover.yml -i "$inv" playbooks/postgres_switchover.yml -e "@$SECRETS" -e "@$VENDOR_VARS" \
+  run_playbook postgres_switchover.yml "${inv_args[@]}" playbooks/postgres_switchover.yml -e "@$SECRETS" -e "@$VENDOR_VARS" \
     -e "new_primary=$new" || rc=$?
   if [ "$rc" -ne 0 ]; then
     echo "switchover FAILED (exit $rc): the primary is still $current; full log: $LOG"
@@ -317,6 +343,7 @@ case "${1:-up}" in
   converge) shift; converge "$@" ;;
   switchover) switchover ;;
   secrets) lab_secrets ;;
+  prepare) activate_venv; lab_secrets; lab_vendor_vars ;;
   inventory) activate_venv; layout_inventory ;;
-  *) echo "usage: [LAYOUT=name] $0 up|down|clean|converge [ansible-playbook args]|switchover|secrets|inventory" >&2; exit 2 ;;
+  *) echo "usage: [LAYOUT=name] $0 up|down|clean|converge [ansible-playbook args]|switchover|secrets|prepare|inventory" >&2; exit 2 ;;
 esac
