@@ -16,6 +16,8 @@ activate_venv
 cd "$TOP"
 inv=$(LAYOUT=$LAYOUT scripts/lab.sh inventory)
 lab_vars=(-e "@$VOICEOPS_CACHE/lab-secrets.yml" -e "@$VOICEOPS_CACHE/lab-vendor.yml")
+# After make lab-switchover, the primary the lab runs with (as scripts/lab.sh passes it).
+[ ! -f "$VOICEOPS_CACHE/lab-topology-$LAYOUT.yml" ] || lab_vars+=(-e "@$VOICEOPS_CACHE/lab-topology-$LAYOUT.yml")
 LOG_DIR="$VOICEOPS_CACHE/lab-logs"
 mkdir -p "$LOG_DIR"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
