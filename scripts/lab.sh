@@ -288,9 +288,10 @@ print("\n".join(hosts))')
 }
 
 lab_notes() {
-  local ca
-  ca=$(find "$CA_DIR" -maxdepth 1 -name 'voiceops-lab-*-ca.crt' 2>/dev/null | sort | head -1)
-  echo "Lab CA (signs the edge's certificate): ${ca:-none yet, in $CA_DIR after nginx_ssl ran}"
+  local ca=() h
+  # One CA per edge of this layout (nginx_ssl selfsigned mode fetches it as <host>-ca.crt).
+  for h in $(layout_hosts "$(layout_inventory)"); do [ ! -f "$CA_DIR/$h-ca.crt" ] || ca+=("$CA_DIR/$h-ca.crt"); done
+  echo "Lab CA (signs the edge's certificate): ${ca[*]:-none yet, in $CA_DIR after nginx_ssl ran}"
   echo "  Trust it in a browser: Firefox: Settings > Privacy & Security > Certificates > View Certificates >"
   echo "  Authorities > Import, tick 'Trust this CA to identify websites'. Chrome/Chromium (Linux): Settings >"
   echo "  Privacy and security > Security > Manage certificates > Authorities > Import. Then add the edge's"
