@@ -40,16 +40,22 @@ options:
         Run without a shell.
     type: str
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - ansible.builtin.files
 attributes:
   check_mode:
     support: full
+    details:
+      - Nothing is written; C(changed) and RV(changed_files) say what would be.
   diff_mode:
     support: full
+    details:
+      - One diff per file whose content differs.
   platform:
+    support: full
     platforms: posix
 author:
-  - voiceops.platform contributors
+  - voiceops.platform maintainers (@voiceops)
 '''
 
 EXAMPLES = r'''
