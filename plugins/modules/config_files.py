@@ -34,6 +34,12 @@ options:
         C(dict(paths | zip(query("ansible.builtin.template", *sources))))'
     type: dict
     required: true
+  backup:
+    description:
+      - Keep a copy of each live file that is replaced, next to it, named with a timestamp (as
+        M(ansible.builtin.template) does with O(ansible.builtin.template#module:backup=true)).
+    type: bool
+    default: false
   validate:
     description:
       - Command that checks a new file before it goes live; C(%s) is replaced by the temporary file's path.
@@ -79,6 +85,12 @@ changed_files:
   type: list
   elements: str
   sample: [/etc/freeswitch/vars.xml]
+backup_files:
+  description: The copies of the replaced files that O(backup) kept.
+  returned: when O(backup=true) and a live file was replaced
+  type: list
+  elements: str
+  sample: [/etc/opensips/opensips.cfg.2186.2026-12-03@07:40:12~]
 '''
 
 import os
@@ -120,11 +132,13 @@ def _stage(module, path, content, staged):
 
 def _replace(module, changed):
     """Every new file is written and checked before the first one replaces a live file."""
-    staged = []
+    staged, backups = [], []
     try:
         for path, content in changed:
             _stage(module, path, content, staged)
         for tmp, path in staged:
+            if module.params['backup'] and os.path.exists(path):
+                backups.append(module.backup_local(path))
             # The attributes were set on the new file before the move, so that the live path never shows the
             # content with others; once more after it, since a new file gets the umask's mode on its creation.
             module.atomic_move(tmp, path, unsafe_writes=module.params['unsafe_writes'], keep_dest_attrs=False)
@@ -133,6 +147,7 @@ def _replace(module, changed):
         for tmp, dummy in staged:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+    return backups
 
 
 def keep_files(module):
@@ -154,10 +169,11 @@ def keep_files(module):
                               'after': to_native(content, errors='surrogate_or_replace')})
         elif module.set_fs_attributes_if_different(module.load_file_common_arguments(module.params, path=path), False):
             attributes_changed.append(path)
-    if changed and not module.check_mode:
-        _replace(module, changed)
+    backups = _replace(module, changed) if changed and not module.check_mode else []
     changed_files = sorted([path for path, dummy in changed] + attributes_changed)
     result = {'changed': bool(changed_files), 'changed_files': changed_files}
+    if backups:
+        result['backup_files'] = backups
     if module._diff:
         result['diff'] = diffs
     return result
@@ -167,6 +183,7 @@ def main():
     module = AnsibleModule(
         argument_spec={
             'files': {'type': 'dict', 'required': True},
+            'backup': {'type': 'bool', 'default': False},
             'validate': {'type': 'str'},
         },
         add_file_common_args=True,

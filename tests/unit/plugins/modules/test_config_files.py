@@ -111,3 +111,16 @@ def test_validate_without_placeholder_is_refused_when_nothing_changes(run_module
     path.write_text('valid\n')
     result, failed = run_module(config_files, dict(files={str(path): 'valid\n'}, validate='xmllint --noout'))
     assert failed and 'validate' in result['msg']
+
+
+def test_backup_keeps_the_replaced_file_only(run_module, tmp_path):
+    old, new = tmp_path / 'a.cfg', tmp_path / 'b.cfg'
+    old.write_text('valid before\n')
+    result, failed = run_module(config_files, dict(
+        files={str(old): 'valid after\n', str(new): 'valid new\n'}, backup=True, validate=VALID))
+    assert not failed and len(result['backup_files']) == 1
+    backup = result['backup_files'][0]
+    assert backup.startswith(str(old) + '.') and backup.endswith('~')
+    assert open(backup).read() == 'valid before\n' and old.read_text() == 'valid after\n'
+    result, failed = run_module(config_files, dict(files={str(old): 'valid after\n'}, backup=True))
+    assert not failed and not result['changed'] and 'backup_files' not in result
