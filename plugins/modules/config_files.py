@@ -157,6 +157,9 @@ def keep_files(module):
     relative = sorted(path for path in files if not os.path.isabs(path))
     if relative:
         module.fail_json(msg='files: every key must be an absolute path, these are not: %s' % ', '.join(relative))
+    empty = sorted(path for path in files if files[path] is None)
+    if empty:
+        module.fail_json(msg='files: these paths have no content (null), give each its whole content: %s' % ', '.join(empty))
     changed, attributes_changed, diffs = [], [], []
     for path in sorted(files):
         content = to_bytes(files[path], errors='surrogate_or_strict')

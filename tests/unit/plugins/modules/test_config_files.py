@@ -124,3 +124,10 @@ def test_backup_keeps_the_replaced_file_only(run_module, tmp_path):
     assert open(backup).read() == 'valid before\n' and old.read_text() == 'valid after\n'
     result, failed = run_module(config_files, dict(files={str(old): 'valid after\n'}, backup=True))
     assert not failed and not result['changed'] and 'backup_files' not in result
+
+
+def test_null_content_is_refused(run_module, tmp_path):
+    path = tmp_path / 'a.xml'
+    result, failed = run_module(config_files, dict(files={str(path): None}))
+    assert failed and str(path) in result['msg'] and 'no content' in result['msg']
+    assert not path.exists()
