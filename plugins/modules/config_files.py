@@ -15,11 +15,13 @@ short_description: Write a set of configuration files in one call, each checked 
 version_added: 0.2.0
 description:
   - Compares every file of O(files) with its content on the host and writes only the ones that differ, so
-    that a re-run that changes nothing costs one round trip for the whole set instead of two per file
-    (C(stat), then C(file)) with M(ansible.builtin.template) in a loop.
+    that a re-run that changes nothing costs one round trip for the whole set, where M(ansible.builtin.template)
+    and M(ansible.builtin.copy) cost about five per file over SSH with pipelining (a remote temporary
+    directory made and removed around a C(stat) and a C(file) call).
   - Feed it rendered templates, e.g. with the P(ansible.builtin.template#lookup) lookup; the content is
     rendered on the control node exactly as M(ansible.builtin.template) renders it.
-  - Every file that differs is first written to a temporary file in its own directory, checked with
+  - Every file that differs is first written to a temporary file in its own directory (named
+    C(.<name>.<random>), so that a daemon loading every C(*.conf) of the directory never loads it), checked with
     O(validate) when given and given its owner, group and mode; only when all of them passed are they moved
     over the live files, each atomically. A failing check leaves every live file untouched and fails the
     module naming the file and the checker's output.
